@@ -1,0 +1,8 @@
+"""TIC checksums: `(sum of the covered bytes & 0x3F) + 0x20`."""
+
+from __future__ import annotations
+
+
+def checksum(covered: bytes) -> int:
+    """Return the checksum character (0x20..0x5F) of the covered bytes."""
+    return (sum(covered) & 0x3F) + 0x20

@@ -1,0 +1,44 @@
+"""What the decoder emits: groups and frames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+from .const import Mode
+from .horodate import Horodate
+
+# Historic three-phase meters send short frames of only these labels while a phase is over its limit.
+SHORT_FRAME_LABELS: Final = frozenset({"ADCO", "ADIR1", "ADIR2", "ADIR3", "IINST1", "IINST2", "IINST3"})
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """One valid data group: label, value kept byte-exact, optional horodate."""
+
+    label: str
+    value: str
+    horodate: Horodate | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One complete frame: its valid groups in the order the meter sent them."""
+
+    mode: Mode
+    groups: dict[str, Group] = field(default_factory=dict)
+
+    def value(self, label: str) -> str | None:
+        """Return the value of a label, or None when the frame does not carry it."""
+        group = self.groups.get(label)
+        return None if group is None else group.value
+
+    @property
+    def is_short(self) -> bool:
+        """A historic three-phase short frame: it updates what it carries, nothing else vanished."""
+        labels = self.groups.keys()
+        return (
+            self.mode is Mode.HISTORIC
+            and any(label.startswith("ADIR") for label in labels)
+            and labels <= SHORT_FRAME_LABELS
+        )
