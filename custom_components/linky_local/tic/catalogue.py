@@ -1,5 +1,4 @@
-"""
-Every TIC label, described once: what it means, its unit and kind, how private it is, what entity it makes.
+"""Every TIC label, described once: what it means, its unit and kind, how private it is, what entity it makes.
 
 The decoder, the integration's entities, the privacy ledger and the README's entity table all read this table.
 """

@@ -39,8 +39,7 @@ class DecoderStats:
 
 
 class Decoder:
-    """
-    Turn a TIC byte stream into frames.
+    """Turn a TIC byte stream into frames.
 
     `mode=None` detects the mode of each frame from its separators (HT: standard, SP: historic). In historic mode the
     checksum method (1, the Linky's, or 2, allowed by 02E for older meters) is learnt from the first frame with a

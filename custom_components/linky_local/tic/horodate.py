@@ -14,8 +14,7 @@ _OFFSETS: Final = {
 
 @dataclass(frozen=True, slots=True)
 class Horodate:
-    """
-    A meter timestamp.
+    """A meter timestamp.
 
     `moment` is timezone-aware for seasons H/h (UTC+1) and E/e (UTC+2), naive for a space season (DPM/FPM).
     `degraded` is set for the lowercase seasons: the meter's clock lost time and was not resynchronised yet.
