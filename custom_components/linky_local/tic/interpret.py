@@ -1,0 +1,225 @@
+"""Meaning of the values that are codes: tariff option and period, Tempo colours, relays, day profiles, address."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from enum import StrEnum
+from typing import Final
+
+
+class TempoColour(StrEnum):
+    """Colour of a Tempo day; UNKNOWN before it is announced, or for a contract without colours."""
+
+    UNKNOWN = "unknown"
+    BLUE = "blue"
+    WHITE = "white"
+    RED = "red"
+
+
+class TariffOption(StrEnum):
+    """Historic OPTARIF."""
+
+    BASE = "base"
+    HC = "hc"
+    EJP = "ejp"
+    TEMPO = "tempo"
+
+
+class TariffPeriod(StrEnum):
+    """Historic PTEC: the tariff period now in force."""
+
+    TH = "th"  # all hours (base option)
+    HC = "hc"  # off-peak
+    HP = "hp"  # peak
+    HN = "hn"  # EJP normal hours
+    PM = "pm"  # EJP mobile peak
+    HCJB = "hcjb"
+    HCJW = "hcjw"
+    HCJR = "hcjr"
+    HPJB = "hpjb"
+    HPJW = "hpjw"
+    HPJR = "hpjr"
+
+    @property
+    def off_peak(self) -> bool:
+        """Whether the period is an off-peak one."""
+        return self in {TariffPeriod.HC, TariffPeriod.HCJB, TariffPeriod.HCJW, TariffPeriod.HCJR}
+
+    @property
+    def tempo_colour(self) -> TempoColour | None:
+        """Colour of the Tempo day for a Tempo period, None for the other options."""
+        return _PERIOD_COLOURS.get(self[-1]) if len(self) == 4 else None
+
+
+_PERIOD_COLOURS: Final = {"b": TempoColour.BLUE, "w": TempoColour.WHITE, "r": TempoColour.RED}
+_DEMAIN: Final = {
+    "----": TempoColour.UNKNOWN,
+    "BLEU": TempoColour.BLUE,
+    "BLAN": TempoColour.WHITE,
+    "ROUG": TempoColour.RED,
+}
+_OPTARIF_PREFIXES: Final = (
+    ("BASE", TariffOption.BASE),
+    ("HC", TariffOption.HC),
+    ("EJP", TariffOption.EJP),
+    ("BBR", TariffOption.TEMPO),
+)
+
+
+def tariff_option(value: str) -> TariffOption | None:
+    """Decode OPTARIF (`BASE`, `HC..`, `EJP.`, `BBRx`); None for a value the specification does not list."""
+    return next((option for prefix, option in _OPTARIF_PREFIXES if value.startswith(prefix)), None)
+
+
+def tariff_period(value: str) -> TariffPeriod | None:
+    """Decode PTEC (`TH..`, `HC..`, `HPJR`...); None for a value the specification does not list."""
+    try:
+        return TariffPeriod(value.rstrip(".").lower())
+    except ValueError:
+        return None
+
+
+def tempo_tomorrow(value: str) -> TempoColour | None:
+    """Decode DEMAIN (`----`, `BLEU`, `BLAN`, `ROUG`); None for a value the specification does not list."""
+    return _DEMAIN.get(value)
+
+
+def optarif_value(option: TariffOption) -> str:
+    """Return the OPTARIF value a meter sends for an option."""
+    return {
+        TariffOption.BASE: "BASE",
+        TariffOption.HC: "HC..",
+        TariffOption.EJP: "EJP.",
+        TariffOption.TEMPO: "BBR(",
+    }[option]
+
+
+def ptec_value(period: TariffPeriod) -> str:
+    """Return the PTEC value a meter sends for a period."""
+    return period.upper().ljust(4, ".")
+
+
+def demain_value(colour: TempoColour) -> str:
+    """Return the DEMAIN value a meter sends for a colour."""
+    return next(value for value, known in _DEMAIN.items() if known is colour)
+
+
+@dataclass(frozen=True, slots=True)
+class Relays:
+    """RELAIS: the real dry-contact relay (bit 0) and virtual relays 1..7 (bits 1..7); True is closed."""
+
+    dry_contact: bool
+    virtual: tuple[bool, bool, bool, bool, bool, bool, bool]
+
+    @classmethod
+    def parse(cls, value: str) -> Relays | None:
+        """Decode the 3-digit decimal RELAIS value; None when it is not one."""
+        if not (value.isascii() and value.isdigit()) or (bits := int(value)) > 0xFF:
+            return None
+        virtual = tuple(bool(bits >> n & 1) for n in range(1, 8))
+        return cls(bool(bits & 1), virtual)  # type: ignore[arg-type]
+
+    def value(self) -> str:
+        """Encode as the meter writes it."""
+        bits = int(self.dry_contact) | sum(int(on) << n for n, on in enumerate(self.virtual, start=1))
+        return f"{bits:03d}"
+
+
+UNUSED_BLOCK: Final = "NONUTILE"
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileBlock:
+    """One switch of a day profile: from `start`, `code` applies; its low 4 bits are the supplier index (1..10)."""
+
+    start: time
+    code: int
+
+    @property
+    def supplier_index(self) -> int:
+        """Supplier tariff index in force from `start`."""
+        return self.code & 0x0F
+
+    def value(self) -> str:
+        """Encode as the meter writes it: `HHMMSSSS`."""
+        return f"{self.start.hour:02d}{self.start.minute:02d}{self.code:04X}"
+
+
+def day_profile(value: str) -> tuple[ProfileBlock, ...] | None:
+    """Decode PJOURF+1 or PPOINTE: 11 blocks `HHMMSSSS` or `NONUTILE`; None when the value is not one."""
+    blocks: list[ProfileBlock] = []
+    for block in value.split(" "):
+        if block == UNUSED_BLOCK:
+            continue
+        if len(block) != 8 or not block[:4].isdigit() or not block.isascii():
+            return None
+        try:
+            blocks.append(ProfileBlock(time(int(block[:2]), int(block[2:4])), int(block[4:], 16)))
+        except ValueError:
+            return None
+    return tuple(blocks)
+
+
+def day_profile_value(blocks: tuple[ProfileBlock, ...]) -> str:
+    """Encode a day profile: the blocks, then `NONUTILE` up to 11 blocks."""
+    return " ".join([block.value() for block in blocks] + [UNUSED_BLOCK] * (11 - len(blocks)))
+
+
+# Euridis identifiers (list CCTT, V3.04A of 2019): the meter makers and meter types a household is likely to have.
+MANUFACTURERS: Final = {
+    "01": "Crouzet / Monetel",
+    "02": "Sagemcom",
+    "03": "Itron (Schlumberger, Actaris)",
+    "04": "Landis+Gyr",
+    "05": "Sauter / Stepper Énergie",
+    "06": "Itron",
+    "07": "MAEC",
+    "11": "Elster / Honeywell",
+    "27": "Iskraemeco",
+    "31": "Hexing",
+    "34": "Elster / Honeywell",
+    "39": "ZIV",
+    "81": "Sagemcom",
+    "82": "Landis+Gyr",
+    "83": "Elster / Honeywell",
+    "84": "Sagemcom",
+    "85": "Itron",
+}
+METER_TYPES: Final = {
+    "61": "Linky single-phase 60 A (G1)",
+    "62": "Linky single-phase 90 A (G1)",
+    "63": "Linky three-phase 60 A (G1)",
+    "64": "Linky single-phase 60 A (G3)",
+    "70": "Linky single-phase 60 A (G3 pilot)",
+    "71": "Linky three-phase 60 A (G3 pilot)",
+    "75": "Linky single-phase 90 A (G3)",
+    "76": "Linky three-phase 60 A (G3)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MeterAddress:
+    """What the 12-digit Euridis address (ADCO/ADSC) says about the meter; the serial part is not kept."""
+
+    manufacturer_code: str
+    year: int
+    meter_type_code: str
+
+    @classmethod
+    def parse(cls, value: str) -> MeterAddress | None:
+        """Decode `CCYYTTNNNNNN` (maker, year, type, serial); None when the value is not 12 digits."""
+        if len(value) != 12 or not (value.isascii() and value.isdigit()):
+            return None
+        year = int(value[2:4])
+        return cls(value[:2], year + (1900 if year >= 90 else 2000), value[4:6])
+
+    @property
+    def manufacturer(self) -> str | None:
+        """Name of the meter's maker, None for a code not in our table."""
+        return MANUFACTURERS.get(self.manufacturer_code)
+
+    @property
+    def model(self) -> str | None:
+        """Description of the meter type, None for a code not in our table."""
+        return METER_TYPES.get(self.meter_type_code)
