@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 import re
 from typing import Final
 
-from .checksum import checksum
+from .checksum import checksum, checksum_of_sum
 from .const import EOT, ETX, HT, SP, STX, Mode
 from .frame import Frame, Group
 from .horodate import parse_horodate
@@ -14,7 +14,10 @@ from .horodate import parse_horodate
 # Masks every byte to 7 bits: a port opened 8N1 on the 7E1 line reads the parity in bit 7.
 _SEVEN_BITS: Final = bytes(b & 0x7F for b in range(256))
 _CONTROL: Final = re.compile(rb"[\x02\x03\x04]")
-_GROUP: Final = re.compile(rb"\n([^\n\r]*)\r")
+# LF group CR; a tty not in raw mode turns CR into LF, so LF ends a group too.
+_GROUP: Final = re.compile(rb"\n([^\n\r]+)[\r\n]")
+# Groups of one frame that must agree on a historic checksum method before the decoder holds it.
+_METHOD_QUORUM: Final = 2
 # The longest real frame (standard three-phase producer) is about 1,400 bytes; past this the frame is dropped.
 MAX_FRAME_BYTES: Final = 4096
 
@@ -42,15 +45,16 @@ class Decoder:
     """Turn a TIC byte stream into frames.
 
     `mode=None` detects the mode of each frame from its separators (HT: standard, SP: historic). In historic mode the
-    checksum method (1, the Linky's, or 2, allowed by 02E for older meters) is learnt from the first frame with a
-    valid group and then held for the whole stream.
+    checksum method (1, the Linky's, or 2, allowed by 02E for older meters) is learnt from the first frame where at
+    least two groups agree on one, then held: one method at a time, never both. It changes only when a frame has
+    no group valid under the held method and at least two under the other (the meter was swapped).
     """
 
     def __init__(self, mode: Mode | None = None) -> None:
         """Start with no frame in progress; skip everything until the first STX."""
         self.forced_mode = mode
         self.mode: Mode | None = mode
-        self.historic_method: int | None = None
+        self.historic_method: int | None = None  # 1 until learnt
         self.stats = DecoderStats()
         self._buffer = bytearray()
         self._in_frame = False
@@ -91,9 +95,10 @@ class Decoder:
                 self.stats.interrupted_frames += 1
                 self.stats.bytes_discarded += len(self._buffer)
                 self._end_frame()
-            else:  # STX without ETX before it: the previous frame was cut.
+            else:  # STX without ETX before it: a tty swallowed the ETX, or the frame was cut. Its groups are checked.
                 self.stats.unterminated_frames += 1
-                self.stats.bytes_discarded += len(self._buffer)
+                if (frame := self._decode(bytes(self._buffer))) is not None:
+                    frames.append(frame)
                 self._start_frame()
         return frames
 
@@ -111,9 +116,7 @@ class Decoder:
         if mode is Mode.STANDARD:
             groups = [self._standard_group(raw) for raw in raw_groups]
         else:
-            if self.historic_method is None:
-                self.historic_method = _learn_historic_method(raw_groups)
-            groups = [self._historic_group(raw) for raw in raw_groups]
+            groups = self._historic_groups(raw_groups)
         valid = {group.label: group for group in groups if group is not None}
         if not valid:
             self.stats.empty_frames += 1
@@ -139,34 +142,41 @@ class Decoder:
         self.stats.malformed_groups += 1
         return None
 
-    def _historic_group(self, raw: bytes) -> Group | None:
-        # label SP value SP checksum; the value may hold spaces, the checksum may be one.
-        label, sep, _ = raw.partition(b" ")
-        if len(raw) < 4 or raw[-2] != SP or not sep or not label or len(label) + 3 > len(raw):
-            self.stats.malformed_groups += 1
-            return None
-        covered = raw[:-2] if self.historic_method == 1 else raw[:-1]
-        if checksum(covered) != raw[-1]:
-            self.stats.checksum_errors += 1
-            return None
-        return Group(label.decode("ascii"), raw[len(label) + 1 : -2].decode("ascii"))
+    def _historic_groups(self, raw_groups: list[bytes]) -> list[Group | None]:
+        checked = [_check_historic(raw) for raw in raw_groups]
+        votes = {1: 0, 2: 0}
+        for item in checked:
+            if item is not None and item[2]:
+                votes[item[2]] += 1
+        held, best = self.historic_method, 1 if votes[1] >= votes[2] else 2
+        if votes[best] >= _METHOD_QUORUM and (held is None or votes[held] == 0):
+            self.historic_method = best
+        method = self.historic_method or 1
+        groups: list[Group | None] = []
+        for item in checked:
+            if item is None:
+                self.stats.malformed_groups += 1
+            elif item[2] != method:
+                self.stats.checksum_errors += 1
+            else:
+                groups.append(Group(item[0], item[1]))
+        return groups
+
+
+def _check_historic(raw: bytes) -> tuple[str, str, int] | None:
+    """Split `label SP value SP checksum` and tell the checksum method it satisfies: 1, 2 or 0 (neither)."""
+    # The value may hold spaces, the checksum may be one.
+    label, sep, _ = raw.partition(b" ")
+    if len(raw) < 4 or raw[-2] != SP or not sep or not label or len(label) + 3 > len(raw):
+        return None
+    total = sum(raw[:-2])
+    if checksum_of_sum(total) == raw[-1]:
+        method = 1
+    else:
+        method = 2 if checksum_of_sum(total + SP) == raw[-1] else 0
+    return label.decode("ascii"), raw[len(label) + 1 : -2].decode("ascii"), method
 
 
 def _detect_mode(raw_groups: list[bytes]) -> Mode:
     tabbed = sum(1 for raw in raw_groups if HT in raw)
     return Mode.STANDARD if tabbed * 2 > len(raw_groups) else Mode.HISTORIC
-
-
-def _learn_historic_method(raw_groups: list[bytes]) -> int | None:
-    """Return the checksum method most groups of this frame agree with; None when none does."""
-    votes = {1: 0, 2: 0}
-    for raw in raw_groups:
-        if len(raw) < 4 or raw[-2] != SP:
-            continue
-        if checksum(raw[:-2]) == raw[-1]:
-            votes[1] += 1
-        elif checksum(raw[:-1]) == raw[-1]:
-            votes[2] += 1
-    if not any(votes.values()):
-        return None
-    return 1 if votes[1] >= votes[2] else 2

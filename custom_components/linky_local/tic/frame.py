@@ -35,10 +35,9 @@ class Frame:
 
     @property
     def is_short(self) -> bool:
-        """A historic three-phase short frame: it updates what it carries, nothing else vanished."""
-        labels = self.groups.keys()
-        return (
-            self.mode is Mode.HISTORIC
-            and any(label.startswith("ADIR") for label in labels)
-            and labels <= SHORT_FRAME_LABELS
-        )
+        """Tell whether this is a historic three-phase short frame: it updates what it carries, nothing else vanished.
+
+        A short frame carries ADIRn only for the phases over their limit, and none in the minute after the overrun
+        while short frames go on; so any historic frame made only of short-frame labels is one.
+        """
+        return self.mode is Mode.HISTORIC and self.groups.keys() <= SHORT_FRAME_LABELS
