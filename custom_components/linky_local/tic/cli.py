@@ -1,0 +1,204 @@
+"""Command line: decode captures, simulate or replay a meter, read a real one (`python -m ...tic --help`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+import contextlib
+from datetime import datetime
+import json
+import os
+from pathlib import Path
+import sys
+from typing import Any, Final
+
+from .const import FRAME_PERIOD, Mode
+from .decoder import Decoder, DecoderStats
+from .frame import Frame
+from .serve import CaptureReplay, FrameSource, MeterServer, serve_pty, serve_tcp
+from .simulator import Fault, Profile, SimulatedMeter
+
+READ_SIZE: Final = 4096
+# Frame periods of silence after which `read` gives up on a line that went quiet.
+SILENT_PERIODS: Final = 4
+
+
+def frame_json(frame: Frame) -> dict[str, Any]:
+    """Return the JSON object `decode` writes for a frame."""
+    return {
+        "mode": str(frame.mode),
+        "groups": {label: group.value for label, group in frame.groups.items()},
+        "horodates": {
+            label: group.horodate.isoformat() for label, group in frame.groups.items() if group.horodate is not None
+        },
+    }
+
+
+def _write_frames(frames: list[Frame], stats: DecoderStats | None = None) -> None:
+    for frame in frames:
+        line = frame_json(frame)
+        if stats is not None:
+            line["stats"] = stats.as_dict()
+        print(json.dumps(line), flush=True)
+
+
+def _mode(value: str) -> Mode | None:
+    return None if value == "auto" else Mode(value)
+
+
+def _faults(value: str) -> list[Fault]:
+    try:
+        return [Fault(name.strip()) for name in value.split(",") if name.strip()]
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"faults are among {', '.join(Fault)}") from err
+
+
+def _speed(value: str) -> float:
+    speed = float(value)
+    if not speed > 0:
+        raise argparse.ArgumentTypeError("speed must be positive")
+    return speed
+
+
+def _address(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise argparse.ArgumentTypeError("expected HOST:PORT, e.g. 127.0.0.1:2000")
+    return host, int(port)
+
+
+def _decode(args: argparse.Namespace) -> int:
+    decoder = Decoder(_mode(args.mode))
+    with contextlib.ExitStack() as stack:
+        try:
+            stream = sys.stdin.buffer if args.file == "-" else stack.enter_context(Path(args.file).open("rb"))
+        except OSError as err:
+            print(f"error: cannot read {args.file}: {err.strerror}", file=sys.stderr)
+            return 1
+        # os.read returns what has arrived: frames piped in live are written as they complete.
+        while chunk := os.read(stream.fileno(), READ_SIZE):
+            _write_frames(decoder.feed(chunk))
+    print(json.dumps(decoder.stats.as_dict()), file=sys.stderr)
+    return 0
+
+
+def _add_line_options(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--pty", action="store_true", help="serve on a new pseudo-terminal (the default)")
+    where.add_argument("--tcp", type=_address, metavar="HOST:PORT", help="serve on a TCP port, as ser2net does")
+    parser.add_argument("--speed", type=_speed, default=1.0, help="times the real line rate (default 1)")
+
+
+async def _serve(source: FrameSource, args: argparse.Namespace) -> None:
+    server: MeterServer
+    if args.tcp is not None:
+        server = await serve_tcp(source, *args.tcp, speed=args.speed)
+    else:
+        server = await serve_pty(source, speed=args.speed)
+    print(server.url, flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await server.close()
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    meter = SimulatedMeter(args.profile, start=args.start, seed=args.seed, faults=args.faults)
+    if args.output is not None:
+        with contextlib.ExitStack() as stack:
+            out = sys.stdout.buffer if args.output == "-" else stack.enter_context(Path(args.output).open("wb"))
+            for _ in range(args.count):
+                out.write(meter.next_frame())
+        return 0
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(meter, args))
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as err:
+        print(f"error: cannot read {args.file}: {err.strerror}", file=sys.stderr)
+        return 1
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(CaptureReplay(data), args))
+    return 0
+
+
+async def _read_line(url: str, mode: Mode | None) -> None:
+    from . import link
+
+    detection = await link.detect(url, mode)
+    print(
+        f"{url}: {detection.mode} mode, {detection.baudrate} baud; reading (Ctrl-C to stop)",
+        file=sys.stderr,
+        flush=True,
+    )
+    reader, writer = await link.open_tic(url, detection.baudrate)
+    decoder = Decoder(mode)
+    try:
+        while True:
+            frame = await link.read_frame(reader, decoder, FRAME_PERIOD[detection.mode] * SILENT_PERIODS)
+            _write_frames([frame], decoder.stats)
+    finally:
+        await link.close_tic(writer)
+
+
+def _read(args: argparse.Namespace) -> int:
+    from .link import NothingReceivedError, PortBusyError, TicLinkError
+
+    hints = {
+        PortBusyError: "another program holds the port (stop it, or the integration, first)",
+        NothingReceivedError: "silence: check the wiring, and that the meter's TIC output is on",
+    }
+    try:
+        asyncio.run(_read_line(args.device, _mode(args.mode)))
+    except KeyboardInterrupt:
+        return 0
+    except TicLinkError as err:
+        hint = next((text for kind, text in hints.items() if isinstance(err, kind)), "")
+        print(f"error: {args.device}: {err}" + (f" ({hint})" if hint else ""), file=sys.stderr)
+        return 1
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """Build the command line parser."""
+    root = argparse.ArgumentParser(prog="python -m custom_components.linky_local.tic", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    modes = ["auto", *Mode]
+
+    decode = commands.add_parser("decode", help="decode raw TIC bytes into one JSON object per frame")
+    decode.add_argument("--mode", choices=modes, default="auto")
+    decode.add_argument("file", nargs="?", default="-", metavar="FILE", help="raw capture, or - for stdin")
+    decode.set_defaults(run=_decode)
+
+    simulate = commands.add_parser("simulate", help="serve a simulated meter")
+    simulate.add_argument("--profile", choices=list(Profile), required=True)
+    simulate.add_argument("--faults", type=_faults, default=[], metavar="LIST", help=f"among {', '.join(Fault)}")
+    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--start", type=datetime.fromisoformat, help="simulated start time (ISO 8601, aware)")
+    _add_line_options(simulate)
+    simulate.add_argument("--output", metavar="FILE", help="write --count frames to FILE (- for stdout) instead")
+    simulate.add_argument("--count", type=int, default=10)
+    simulate.set_defaults(run=_simulate)
+
+    replay = commands.add_parser("replay", help="serve a capture file over and over")
+    replay.add_argument("file", metavar="FILE")
+    _add_line_options(replay)
+    replay.set_defaults(run=_replay)
+
+    read = commands.add_parser("read", help="read a real meter: detect mode and speed, print frames live")
+    read.add_argument("device", metavar="DEVICE_OR_URL", help="/dev/ttyUSB0, socket://host:port, rfc2217://...")
+    read.add_argument("--mode", choices=modes, default="auto")
+    read.set_defaults(run=_read)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = parser().parse_args(argv)
+    status: int = args.run(args)
+    return status
