@@ -59,17 +59,14 @@ _DEMAIN: Final = {
     "BLAN": TempoColour.WHITE,
     "ROUG": TempoColour.RED,
 }
-_OPTARIF_PREFIXES: Final = (
-    ("BASE", TariffOption.BASE),
-    ("HC", TariffOption.HC),
-    ("EJP", TariffOption.EJP),
-    ("BBR", TariffOption.TEMPO),
-)
+_OPTARIF: Final = {"BASE": TariffOption.BASE, "HC..": TariffOption.HC, "EJP.": TariffOption.EJP}
 
 
 def tariff_option(value: str) -> TariffOption | None:
     """Decode OPTARIF (`BASE`, `HC..`, `EJP.`, `BBRx`); None for a value the specification does not list."""
-    return next((option for prefix, option in _OPTARIF_PREFIXES if value.startswith(prefix)), None)
+    if len(value) == 4 and value.startswith("BBR"):
+        return TariffOption.TEMPO  # the fourth character encodes the Tempo relay programme
+    return _OPTARIF.get(value)
 
 
 def tariff_period(value: str) -> TariffPeriod | None:
@@ -86,13 +83,8 @@ def tempo_tomorrow(value: str) -> TempoColour | None:
 
 
 def optarif_value(option: TariffOption) -> str:
-    """Return the OPTARIF value a meter sends for an option."""
-    return {
-        TariffOption.BASE: "BASE",
-        TariffOption.HC: "HC..",
-        TariffOption.EJP: "EJP.",
-        TariffOption.TEMPO: "BBR(",
-    }[option]
+    """Return the OPTARIF value a meter sends for an option (a Linky's for Tempo)."""
+    return "BBR(" if option is TariffOption.TEMPO else next(key for key, known in _OPTARIF.items() if known is option)
 
 
 def ptec_value(period: TariffPeriod) -> str:

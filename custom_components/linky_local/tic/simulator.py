@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
+import functools
 import math
 import random
 from typing import Final
@@ -39,7 +40,10 @@ BITS_PER_BYTE: Final = 10
 SHORT_FRAMES_PER_CYCLE: Final = 20
 # Short frames go on this long after the last phase came back under its limit.
 SHORT_FRAME_GRACE: Final = timedelta(minutes=1)
-_STEP: Final = 30_000_000  # µs: the integration step of the simulated household, a divisor of every boundary
+# Integration steps of the simulated household (µs), divisors of every boundary; long jumps take the long one.
+_STEP: Final = 30_000_000
+_LONG_STEP: Final = 300_000_000
+_HOUR: Final = 3_600_000_000
 _MINUTES: Final = 60_000_000  # µs
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _POWER_FACTOR: Final = 0.92
@@ -114,14 +118,20 @@ _FAULT_RATE: Final = 0.1
 def french_offset(moment: datetime) -> timedelta:
     """UTC offset of metropolitan France at an aware moment: +2 h from the last Sunday of March to October."""
     utc = moment.astimezone(UTC)
+    start, end = _summer_time(utc.year)
+    return timedelta(hours=2 if start <= utc < end else 1)
+
+
+@functools.cache
+def _summer_time(year: int) -> tuple[datetime, datetime]:
+    """Summer time runs from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October."""
 
     def last_sunday_1am(month: int) -> datetime:
-        last = date(utc.year, month, 31)
+        last = date(year, month, 31)
         last -= timedelta(days=(last.weekday() + 1) % 7)
         return datetime.combine(last, time(1), UTC)
 
-    summer = last_sunday_1am(3) <= utc < last_sunday_1am(10)
-    return timedelta(hours=2 if summer else 1)
+    return last_sunday_1am(3), last_sunday_1am(10)
 
 
 def _horodate(moment: datetime, *, season: bool = True) -> Horodate:
@@ -180,6 +190,7 @@ class SimulatedMeter:
         self._last_line_time: float | None = None
         self._short_frames = 0
         self._short_until: datetime | None = None
+        self._calendar: dict[tuple[str, int], float] = {}
         rng = self._rng
         self._supplier_wh = [0.0] * 10
         self._distributor_wh = [0.0] * 4
@@ -198,7 +209,7 @@ class SimulatedMeter:
         self._phase_va = [0.0, 0.0, 0.0]
         self._injected_va = 0.0
         self._volts = [230.0, 230.0, 230.0]
-        self._sample()
+        self._sample(self._local(), _STEP)
         point = self._boundary(1800)
         yesterday = self._local().replace(hour=19, minute=12, second=7) - timedelta(days=1)
         self._smax_today = [_Peak(va, self._now) for va in self._withdrawn_by_meter()]
@@ -252,7 +263,7 @@ class SimulatedMeter:
 
     def _tempo_colour(self, day: date) -> TempoColour:
         """Return the colour of a Tempo day: red only on winter weekdays, white never on Sundays."""
-        draw = random.Random(f"tempo-{self.seed}-{day.toordinal()}").random()  # noqa: S311
+        draw = self._draw("tempo", day)
         winter = day.month in {11, 12, 1, 2, 3}
         if winter and day.weekday() < 5 and draw < 0.15:
             return TempoColour.RED
@@ -261,8 +272,15 @@ class SimulatedMeter:
         return TempoColour.BLUE
 
     def _ejp_day(self, day: date) -> bool:
-        draw = random.Random(f"ejp-{self.seed}-{day.toordinal()}").random()  # noqa: S311
+        draw = self._draw("ejp", day)
         return day.month in {11, 12, 1, 2, 3} and day.weekday() < 5 and draw < 0.15
+
+    def _draw(self, calendar: str, day: date) -> float:
+        """Return the random draw of a calendar's day: the same for a seed whatever the path through time."""
+        key = (calendar, day.toordinal())
+        if (draw := self._calendar.get(key)) is None:
+            draw = self._calendar[key] = random.Random(f"{calendar}-{self.seed}-{key[1]}").random()  # noqa: S311
+        return draw
 
     def _tempo_day(self, local: datetime) -> date:
         """Tempo days run from 06:00 to 06:00."""
@@ -302,7 +320,7 @@ class SimulatedMeter:
         """Tell whether the dry contact is closed: it drives a water heater during off-peak hours."""
         return self._contract.option in {TariffOption.HC, TariffOption.TEMPO} and self._off_peak(local)
 
-    def _demand_va(self, local: datetime) -> float:
+    def _demand_va(self, local: datetime, step: int) -> float:
         """Apparent power the household draws: a daily curve, heating in winter, a water heater, appliances."""
         if not self._contract.consumer:
             return 0.0
@@ -312,7 +330,7 @@ class SimulatedMeter:
             va += 1200.0 + 600.0 * math.cos(hour / 24 * 2 * math.pi)
         if self._relay_closed(local) and (hour >= 22 or hour < 1.5):
             va += 2200.0
-        if self._now >= self._appliance_until and rng.random() < _STEP / (15 * _MINUTES):
+        if self._now >= self._appliance_until and rng.random() < step / (15 * _MINUTES):
             self._appliance_va = rng.choice((1800.0, 2400.0, 3200.0))
             self._appliance_until = self._now + timedelta(minutes=rng.choice((3, 10, 30, 60)))
         if self._now < self._appliance_until:
@@ -333,10 +351,9 @@ class SimulatedMeter:
             return None
         return 1
 
-    def _sample(self) -> None:
-        """Draw the powers and voltages of now."""
-        local = self._local()
-        demand, solar = self._demand_va(local), self._solar_va(local)
+    def _sample(self, local: datetime, step: int) -> None:
+        """Draw the powers and voltages of now, `step` µs after the previous draw."""
+        demand, solar = self._demand_va(local, step), self._solar_va(local)
         withdrawn, self._injected_va = max(0.0, demand - solar), max(0.0, solar - demand)
         if self._contract.phases == 1:
             self._phase_va = [withdrawn, 0.0, 0.0]
@@ -351,19 +368,20 @@ class SimulatedMeter:
     def _advance(self, seconds: float) -> None:
         """Move the clock on, integrating energy and keeping maxima, load curve and mean voltages."""
         end = _micros(self._now) + round(seconds * 1_000_000)
+        local = self._local()
         while (now := _micros(self._now)) < end:
-            step = min(_STEP - now % _STEP, end - now)
-            self._integrate(step / 3_600_000_000)
-            day_before = self._local().date()
+            unit = _LONG_STEP if end - now > _HOUR else _STEP
+            step = min(unit - now % unit, end - now)
+            self._integrate(step / _HOUR, local)
             self._now += timedelta(microseconds=step)
-            self._sample()
-            if self._local().date() != day_before:
+            day_before, local = local.date(), self._local()
+            self._sample(local, step)
+            if local.date() != day_before:
                 self._new_day()
             self._track_maxima()
             self._track_averages()
 
-    def _integrate(self, hours: float) -> None:
-        local = self._local()
+    def _integrate(self, hours: float, local: datetime) -> None:
         withdrawn_wh = sum(self._phase_va) * _POWER_FACTOR * hours
         injected_wh = self._injected_va * _POWER_FACTOR * hours
         self._supplier_wh[self._supplier_index(local) - 1] += withdrawn_wh
@@ -507,7 +525,7 @@ class SimulatedMeter:
             self._with_horodate("DATE", "", self._now),
             Group("NGTF", self._calendar_name()),
             Group("LTARF", self._tariff_label(local)),
-            Group("EAST", f"{int(sum(self._supplier_wh)):09d}"),
+            Group("EAST", f"{sum(int(wh) for wh in self._supplier_wh):09d}"),
             *(Group(f"EASF{n:02d}", f"{int(wh):09d}") for n, wh in enumerate(self._supplier_wh, start=1)),
             *(Group(f"EASD{n:02d}", f"{int(wh):09d}") for n, wh in enumerate(self._distributor_wh, start=1)),
         ]

@@ -9,6 +9,7 @@ from typing import Final, Self
 from .const import Mode
 from .interpret import TempoColour
 
+_HEX_DIGITS: Final = frozenset("0123456789ABCDEFabcdef")
 _TEMPO_CODES: Final = (TempoColour.UNKNOWN, TempoColour.BLUE, TempoColour.WHITE, TempoColour.RED)
 
 
@@ -69,12 +70,9 @@ class Status:
     @classmethod
     def parse(cls, value: str) -> Self | None:
         """Decode an 8-digit hexadecimal STGE value; None when it is not one."""
-        if len(value) != 8 or not value.isascii():
+        if len(value) != 8 or not set(value) <= _HEX_DIGITS:
             return None
-        try:
-            reg = int(value, 16)
-        except ValueError:
-            return None
+        reg = int(value, 16)
 
         def bits(first: int, count: int) -> int:
             return (reg >> first) & ((1 << count) - 1)

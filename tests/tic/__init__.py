@@ -1,0 +1,1 @@
+"""Tests of the TIC protocol package: no Home Assistant instance needed."""

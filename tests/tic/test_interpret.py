@@ -1,0 +1,119 @@
+"""Meaning of coded values: tariff option and period, Tempo colours, relays, day profiles, meter address."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+
+from custom_components.linky_local.tic.catalogue import DEMAIN_OPTIONS, OPTARIF_OPTIONS, PTEC_OPTIONS
+from custom_components.linky_local.tic.interpret import (
+    MeterAddress,
+    ProfileBlock,
+    Relays,
+    TariffOption,
+    TariffPeriod,
+    TempoColour,
+    day_profile,
+    day_profile_value,
+    demain_value,
+    optarif_value,
+    ptec_value,
+    tariff_option,
+    tariff_period,
+    tempo_tomorrow,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "option"),
+    [("BASE", TariffOption.BASE), ("HC..", TariffOption.HC), ("EJP.", TariffOption.EJP), ("BBR(", "tempo")],
+)
+def test_tariff_option(value: str, option: TariffOption) -> None:
+    assert tariff_option(value) is TariffOption(option)
+    assert tariff_option(optarif_value(TariffOption(option))) is TariffOption(option)
+
+
+def test_enums_match_the_catalogue_options() -> None:
+    assert tuple(TariffOption) == OPTARIF_OPTIONS
+    assert tuple(TariffPeriod) == PTEC_OPTIONS
+    assert tuple(TempoColour) == DEMAIN_OPTIONS
+
+
+@pytest.mark.parametrize("period", list(TariffPeriod))
+def test_tariff_period_round_trip(period: TariffPeriod) -> None:
+    value = ptec_value(period)
+    assert len(value) == 4
+    assert tariff_period(value) is period
+
+
+def test_tariff_period_meaning() -> None:
+    assert tariff_period("HCJR").tempo_colour is TempoColour.RED
+    assert tariff_period("HPJB").tempo_colour is TempoColour.BLUE
+    assert tariff_period("HPJW").tempo_colour is TempoColour.WHITE
+    assert tariff_period("HC..").tempo_colour is None
+    assert tariff_period("HC..").off_peak
+    assert tariff_period("HCJW").off_peak
+    assert not tariff_period("HP..").off_peak
+    assert not tariff_period("TH..").off_peak
+
+
+@pytest.mark.parametrize("value", ["", "XX..", "HCJX", "BLEU"])
+def test_unknown_codes(value: str) -> None:
+    assert tariff_period(value) is None
+    assert tariff_option(value) is None
+
+
+def test_tempo_tomorrow() -> None:
+    assert tempo_tomorrow("----") is TempoColour.UNKNOWN
+    assert tempo_tomorrow("BLEU") is TempoColour.BLUE
+    assert tempo_tomorrow("BLAN") is TempoColour.WHITE
+    assert tempo_tomorrow("ROUG") is TempoColour.RED
+    assert tempo_tomorrow("VERT") is None
+    assert [demain_value(colour) for colour in TempoColour] == ["----", "BLEU", "BLAN", "ROUG"]
+
+
+def test_relays() -> None:
+    assert Relays.parse("000") == Relays(False, (False,) * 7)
+    assert Relays.parse("001") == Relays(True, (False,) * 7)
+    relays = Relays.parse("130")
+    assert relays == Relays(False, (True, False, False, False, False, False, True))
+    assert relays.value() == "130"
+    assert Relays.parse("255").value() == "255"
+    for value in ("256", "", "0x1", "-01", "１"):
+        assert Relays.parse(value) is None
+
+
+def test_day_profile() -> None:
+    value = "00008002 0256C001 07568002 1156C001 14568002 NONUTILE NONUTILE NONUTILE NONUTILE NONUTILE NONUTILE"
+    blocks = day_profile(value)
+    assert blocks == (
+        ProfileBlock(time(0, 0), 0x8002),
+        ProfileBlock(time(2, 56), 0xC001),
+        ProfileBlock(time(7, 56), 0x8002),
+        ProfileBlock(time(11, 56), 0xC001),
+        ProfileBlock(time(14, 56), 0x8002),
+    )
+    assert [block.supplier_index for block in blocks] == [2, 1, 2, 1, 2]
+    assert day_profile_value(blocks) == value
+    assert day_profile(" ".join(["NONUTILE"] * 11)) == ()
+
+
+@pytest.mark.parametrize("value", ["0000800", "2500C001", "0060C001", "00008G01", "AB008001", "00008001  NONUTILE"])
+def test_not_a_day_profile(value: str) -> None:
+    assert day_profile(value) is None
+
+
+def test_meter_address() -> None:
+    address = MeterAddress.parse("041876543210")
+    assert address == MeterAddress("04", 2018, "76")
+    assert address.manufacturer == "Landis+Gyr"
+    assert address.model == "Linky three-phase 60 A (G3)"
+    assert "543210" not in repr(address)
+    old = MeterAddress.parse("029912000001")
+    assert old.year == 1999
+    assert old.manufacturer == "Sagemcom"
+    assert old.model is None
+    assert MeterAddress.parse("994099000001").manufacturer is None
+    for value in ("81239900000", "8123990000012", "81239900000A", "８１２３９９０００００１"):
+        assert MeterAddress.parse(value) is None
