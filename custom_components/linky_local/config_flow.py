@@ -1,13 +1,222 @@
-"""Config flow of Linky Local."""
+"""Config flow of Linky Local: find the meter on a port, identify it, store how to read it."""
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigFlow
+import asyncio
+from collections.abc import Mapping
+import logging
+import os
+from typing import TYPE_CHECKING, Any, Final
 
-from .const import DOMAIN
+if TYPE_CHECKING:
+    # Home Assistant 2026.10 installs probatio under the name voluptuous and types its flows with it; 2026.5 ships
+    # voluptuous itself. Type-check against the newer one, import whichever the running version provides.
+    import probatio as vol
+else:
+    import voluptuous as vol
+
+from homeassistant.components import usb
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigFlow, ConfigFlowResult
+from homeassistant.data_entry_flow import AbortFlow
+from homeassistant.helpers.selector import SelectSelector, SelectSelectorConfig, SelectSelectorMode, SerialPortSelector
+from homeassistant.helpers.service_info.usb import UsbServiceInfo
+
+from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN, MODE_AUTO
+from .meter import meter_kind, serial_number
+from .tic import Mode
+from .tic.link import (
+    Detection,
+    GarbageReceivedError,
+    NothingReceivedError,
+    PortBusyError,
+    PortUnavailableError,
+    TicLinkError,
+    detect,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+# The slowest probe that can succeed (auto on a serial port: up to 4 s at 9600 baud, then 7 s at 1200, for each
+# attempt at reading the serial number) stays well below this; past it the port hangs (a host that does not
+# answer, an RFC 2217 server that never negotiates).
+PROBE_TIMEOUT: Final = 30.0
+# A frame whose ADCO/ADSC group was corrupted lacks the serial number: read a few more before giving up.
+IDENTIFY_ATTEMPTS: Final = 3
+
+LINK_ERRORS: Final[dict[type[TicLinkError], str]] = {
+    PortUnavailableError: "cannot_connect",
+    PortBusyError: "port_busy",
+    NothingReceivedError: "nothing_received",
+    GarbageReceivedError: "garbage_received",
+}
+
+DATA_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_DEVICE): SerialPortSelector(),
+        vol.Required(CONF_MODE, default=MODE_AUTO): SelectSelector(
+            SelectSelectorConfig(
+                options=[MODE_AUTO, Mode.HISTORIC.value, Mode.STANDARD.value],
+                mode=SelectSelectorMode.LIST,
+                translation_key="tic_mode",
+            )
+        ),
+    }
+)
+
+
+class NoSerialNumberError(Exception):
+    """Frames arrived, none with the meter's serial number."""
 
 
 class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a Linky meter's TIC connection."""
 
     VERSION = 1
+
+    _discovered_device: str
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the port and the mode, then read the meter on it."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            device = await self._async_stable_path(user_input[CONF_DEVICE])
+            await self._async_abort_if_port_configured(device)
+            if (found := await self._async_identify(device, user_input[CONF_MODE], errors)) is not None:
+                return await self._async_create_meter_entry(device, *found)
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(DATA_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
+        """Offer a discovered TIC dongle; the port stays closed until the user confirms."""
+        self._discovered_device = await self._async_stable_path(discovery_info.device)
+        # A temporary id, replaced by the meter's serial number once read: it lets the user ignore this dongle and
+        # stops a second discovery of it while this one waits.
+        await self.async_set_unique_id(usb.usb_unique_id_from_service_info(discovery_info))
+        self._abort_if_unique_id_configured()
+        await self._async_abort_if_port_configured(self._discovered_device)
+        self.context["title_placeholders"] = {
+            "name": usb.human_readable_device_name(
+                discovery_info.device,
+                discovery_info.serial_number,
+                discovery_info.manufacturer,
+                discovery_info.description,
+                discovery_info.vid,
+                discovery_info.pid,
+            )
+        }
+        return await self.async_step_usb_confirm()
+
+    async def async_step_usb_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Read the meter on the discovered port once the user agrees."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            device = self._discovered_device
+            if (found := await self._async_identify(device, MODE_AUTO, errors)) is not None:
+                return await self._async_create_meter_entry(device, *found)
+        self._set_confirm_only()
+        return self.async_show_form(
+            step_id="usb_confirm",
+            description_placeholders=self.context["title_placeholders"],
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Change the port or the mode of a configured meter; it must stay the same meter."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            device = await self._async_stable_path(user_input[CONF_DEVICE])
+            # The running reader holds the port exclusively: let it go while probing.
+            released = await self._async_release_port(entry)
+            found = await self._async_identify(device, user_input[CONF_MODE], errors)
+            if released and (found is None or found[1] != entry.unique_id):
+                # Nothing changes: the meter goes back to its old port.
+                self.hass.config_entries.async_schedule_reload(entry.entry_id)
+            if found is not None:
+                detection, serial = found
+                await self.async_set_unique_id(serial, raise_on_progress=False)
+                self._abort_if_unique_id_mismatch(reason="wrong_meter")
+                return self.async_update_reload_and_abort(entry, data_updates=_entry_data(device, detection))
+        suggested: Mapping[str, Any] = user_input or {CONF_DEVICE: entry.data[CONF_DEVICE], CONF_MODE: MODE_AUTO}
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(DATA_SCHEMA, suggested),
+            errors=errors,
+        )
+
+    async def _async_identify(self, device: str, mode: str, errors: dict[str, str]) -> tuple[Detection, str] | None:
+        """Read the meter on a port: its detection and serial number, or None with `errors` filled in."""
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT):
+                return await _identify(device, None if mode == MODE_AUTO else Mode(mode))
+        except TimeoutError:
+            errors["base"] = "timeout_connect"
+        except NoSerialNumberError:
+            errors["base"] = "no_serial_number"
+        except TicLinkError as err:
+            _LOGGER.debug("No meter read on %s: %s", device, err)
+            errors["base"] = LINK_ERRORS.get(type(err), "cannot_connect")
+        except Exception:
+            _LOGGER.exception("Unexpected error while reading %s", device)
+            errors["base"] = "unknown"
+        return None
+
+    async def _async_create_meter_entry(self, device: str, detection: Detection, serial: str) -> ConfigFlowResult:
+        """Create the entry of a newly read meter, unless it is already configured."""
+        await self.async_set_unique_id(serial, raise_on_progress=False)
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(title=meter_kind(detection.frame).name, data=_entry_data(device, detection))
+
+    async def _async_stable_path(self, device: str) -> str:
+        """Return a local port's /dev/serial/by-id path when it has one, which survives replugging; else `device`."""
+        device = device.strip()
+        if not device.startswith("/"):
+            return device
+        return await self.hass.async_add_executor_job(_serial_by_id, device)
+
+    async def _async_abort_if_port_configured(self, device: str) -> None:
+        """Abort when another entry already reads this port, whatever name it was given."""
+        configured = [
+            entry.data[CONF_DEVICE]
+            for entry in self._async_current_entries(include_ignore=False)
+            if CONF_DEVICE in entry.data
+        ]
+        if await self.hass.async_add_executor_job(_same_port_in, device, configured):
+            raise AbortFlow("already_configured")
+
+    async def _async_release_port(self, entry: ConfigEntry) -> bool:
+        """Unload the entry if it may hold its port; tell whether it did."""
+        if entry.state not in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_RETRY):
+            return False
+        return await self.hass.config_entries.async_unload(entry.entry_id)
+
+
+async def _identify(device: str, mode: Mode | None) -> tuple[Detection, str]:
+    """Detect the line and read frames until one carries the meter's serial number."""
+    for _ in range(IDENTIFY_ATTEMPTS):
+        detection = await detect(device, mode)
+        if serial := serial_number(detection.frame):
+            return detection, serial
+        mode = detection.mode
+    raise NoSerialNumberError
+
+
+def _entry_data(device: str, detection: Detection) -> dict[str, Any]:
+    return {CONF_DEVICE: device, CONF_MODE: detection.mode.value, CONF_BAUDRATE: detection.baudrate}
+
+
+def _serial_by_id(device: str) -> str:
+    real_path = os.path.realpath(device)
+    by_id = usb.get_serial_by_id(real_path)
+    return device if by_id == real_path else by_id
+
+
+def _same_port_in(device: str, configured: list[str]) -> bool:
+    return _port_identity(device) in {_port_identity(other) for other in configured}
+
+
+def _port_identity(device: str) -> str:
+    return os.path.realpath(device) if device.startswith("/") else device

@@ -1,0 +1,654 @@
+"""Config flow: a real pseudo-terminal or TCP socket plays the meter, the flow reads it through serialx."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+import contextlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_USB, SOURCE_USER, ConfigEntry, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.usb import UsbServiceInfo
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.linky_local import config_flow
+from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
+from custom_components.linky_local.tic import Group, Mode
+from custom_components.linky_local.tic.encoder import encode_frame
+from custom_components.linky_local.tic.link import DETECT_TIMEOUT, TicWriter, close_tic, detect, open_tic
+
+INTEGRATION = Path(__file__).parent.parent / "custom_components" / DOMAIN
+SERIAL = "021861348497"
+OTHER_SERIAL = "031962449508"
+
+STANDARD_MONO = encode_frame(
+    Mode.STANDARD,
+    [
+        Group("ADSC", SERIAL),
+        Group("VTIC", "02"),
+        Group("NGTF", "     TEMPO      "),
+        Group("EAST", "012345678"),
+        Group("IRMS1", "004"),
+        Group("URMS1", "232"),
+        Group("SINSTS", "00950"),
+        Group("STGE", "003A0001"),
+    ],
+)
+STANDARD_TRI = encode_frame(
+    Mode.STANDARD,
+    [
+        Group("ADSC", SERIAL),
+        Group("EAST", "012345678"),
+        Group("IRMS1", "004"),
+        Group("IRMS2", "002"),
+        Group("IRMS3", "001"),
+        Group("SINSTS", "01650"),
+        Group("SINSTS1", "00950"),
+    ],
+)
+HISTORIC_MONO = encode_frame(
+    Mode.HISTORIC,
+    [
+        Group("ADCO", SERIAL),
+        Group("OPTARIF", "BASE"),
+        Group("ISOUSC", "30"),
+        Group("BASE", "012345678"),
+        Group("PTEC", "TH.."),
+        Group("IINST", "004"),
+        Group("PAPP", "00950"),
+    ],
+)
+OTHER_METER = encode_frame(Mode.STANDARD, [Group("ADSC", OTHER_SERIAL), Group("EAST", "000000001")])
+NO_SERIAL = encode_frame(Mode.STANDARD, [Group("EAST", "012345678"), Group("SINSTS", "00950")])
+NOISE = bytes(range(0x20, 0x7F)) * 4
+
+
+class PtyMeter:
+    """A meter on a pseudo-terminal: writes its payload to the master side, over and over, as a meter does."""
+
+    def __init__(self) -> None:
+        """Open the pseudo-terminal; the integration opens the slave side by its path."""
+        self._master, self._slave = os.openpty()
+        os.set_blocking(self._master, False)
+        self.path = os.ttyname(self._slave)
+        self.payload = b""
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start sending."""
+        self._task = asyncio.get_running_loop().create_task(self._send())
+
+    async def _send(self) -> None:
+        while True:
+            if self.payload:
+                # Nobody reading: the terminal's buffer is full; a real meter talks on regardless.
+                with contextlib.suppress(BlockingIOError):
+                    os.write(self._master, self.payload)
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        """Stop sending and close the pseudo-terminal."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        os.close(self._master)
+        os.close(self._slave)
+
+
+class TcpMeter:
+    """A meter behind ser2net: a TCP server on 127.0.0.1 that sends its payload to each client, over and over."""
+
+    def __init__(self) -> None:
+        """Prepare the server; `start` opens it."""
+        self.payload = b""
+        self.url = ""
+        self._server: asyncio.Server | None = None
+        self._clients: set[asyncio.Task[Any]] = set()
+
+    async def start(self) -> None:
+        """Listen on a free port."""
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.url = f"socket://127.0.0.1:{port}"
+
+    async def _serve(self, _reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if (task := asyncio.current_task()) is not None:
+            self._clients.add(task)
+        try:
+            while True:
+                writer.write(self.payload)
+                await writer.drain()
+                await asyncio.sleep(0.02)
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    async def stop(self) -> None:
+        """Drop the clients and close the server."""
+        for task in self._clients:
+            task.cancel()
+        await asyncio.gather(*self._clients, return_exceptions=True)
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+
+@pytest.fixture
+async def pty_meter() -> AsyncIterator[PtyMeter]:
+    """Return a standard single-phase meter on a pseudo-terminal."""
+    meter = PtyMeter()
+    meter.payload = STANDARD_MONO
+    meter.start()
+    yield meter
+    await meter.stop()
+
+
+@pytest.fixture
+async def second_pty_meter() -> AsyncIterator[PtyMeter]:
+    """Return a second pseudo-terminal carrying the same meter in historic mode (it moved to another dongle)."""
+    meter = PtyMeter()
+    meter.payload = HISTORIC_MONO
+    meter.start()
+    yield meter
+    await meter.stop()
+
+
+@pytest.fixture
+async def tcp_meter(socket_enabled: None) -> AsyncIterator[TcpMeter]:
+    """Return a historic single-phase meter behind a TCP socket."""
+    meter = TcpMeter()
+    meter.payload = HISTORIC_MONO
+    await meter.start()
+    yield meter
+    await meter.stop()
+
+
+@pytest.fixture
+def short_listening(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listen 0.3 s per speed instead of several seconds: silent and garbled lines give up sooner."""
+    monkeypatch.setitem(DETECT_TIMEOUT, Mode.STANDARD, 0.3)
+    monkeypatch.setitem(DETECT_TIMEOUT, Mode.HISTORIC, 0.3)
+
+
+@pytest.fixture
+def entry_setup() -> Iterator[None]:
+    """Set entries up without the reader: these tests are about the flow."""
+    with (
+        patch("custom_components.linky_local.async_setup_entry", return_value=True),
+        patch("custom_components.linky_local.async_unload_entry", return_value=True),
+    ):
+        yield
+
+
+@pytest.fixture
+def holding_entry_setup() -> Iterator[None]:
+    """Set entries up with a stand-in reader that holds its port exclusively, as the real one does."""
+    writers: dict[str, TicWriter] = {}
+
+    async def setup(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+        _, writers[entry.entry_id] = await open_tic(entry.data[CONF_DEVICE], entry.data[CONF_BAUDRATE])
+        return True
+
+    async def unload(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+        await close_tic(writers.pop(entry.entry_id))
+        return True
+
+    with (
+        patch("custom_components.linky_local.async_setup_entry", side_effect=setup),
+        patch("custom_components.linky_local.async_unload_entry", side_effect=unload),
+    ):
+        yield
+    assert not writers, "a port was left open"
+
+
+async def _start_user_flow(hass: HomeAssistant) -> str:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+    return result["flow_id"]
+
+
+async def _submit(hass: HomeAssistant, flow_id: str, device: str, mode: str = "auto") -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_DEVICE: device, CONF_MODE: mode})
+    await hass.async_block_till_done()
+    return dict(result)
+
+
+def _meter_entry(device: str, mode: Mode = Mode.STANDARD) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Linky monophasé (standard)",
+        unique_id=SERIAL,
+        data={CONF_DEVICE: device, CONF_MODE: mode.value, CONF_BAUDRATE: 9600 if mode is Mode.STANDARD else 1200},
+    )
+
+
+def _usb_info(device: str) -> UsbServiceInfo:
+    return UsbServiceInfo(
+        device=device,
+        vid="0403",
+        pid="6015",
+        serial_number="TINFO-1234",
+        manufacturer="FTDI",
+        description="FT230X Basic UART",
+    )
+
+
+@pytest.mark.usefixtures("entry_setup")
+@pytest.mark.parametrize(
+    ("payload", "mode", "baudrate", "title"),
+    [
+        (STANDARD_MONO, "standard", 9600, "Linky monophasé (standard)"),
+        (STANDARD_TRI, "standard", 9600, "Linky triphasé (standard)"),
+        (HISTORIC_MONO, "historic", 1200, "Linky monophasé (historique)"),
+    ],
+    ids=["standard", "standard-three-phase", "historic"],
+)
+async def test_user_auto_detects_mode_and_speed(
+    hass: HomeAssistant, pty_meter: PtyMeter, payload: bytes, mode: str, baudrate: int, title: str
+) -> None:
+    """Automatic mode finds the meter's mode and speed; the title tells its kind, never its serial number."""
+    pty_meter.payload = payload
+    flow_id = await _start_user_flow(hass)
+
+    result = await _submit(hass, flow_id, pty_meter.path)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == title
+    assert result["data"] == {CONF_DEVICE: pty_meter.path, CONF_MODE: mode, CONF_BAUDRATE: baudrate}
+    assert result["result"].unique_id == SERIAL
+    assert SERIAL not in result["title"]
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_user_forced_mode(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+    """A forced mode reads the line at that mode's speed only."""
+    flow_id = await _start_user_flow(hass)
+
+    result = await _submit(hass, flow_id, pty_meter.path, "standard")
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_DEVICE: pty_meter.path, CONF_MODE: "standard", CONF_BAUDRATE: 9600}
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_user_socket(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
+    """A ser2net socket URL is read as is; its mode comes from the frames."""
+    flow_id = await _start_user_flow(hass)
+
+    result = await _submit(hass, flow_id, tcp_meter.url)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Linky monophasé (historique)"
+    assert result["data"] == {CONF_DEVICE: tcp_meter.url, CONF_MODE: "historic", CONF_BAUDRATE: 1200}
+    assert result["result"].unique_id == SERIAL
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_user_stores_the_by_id_path(hass: HomeAssistant, pty_meter: PtyMeter, tmp_path: Path) -> None:
+    """A port typed as /dev/ttyUSB0 is stored as its /dev/serial/by-id link, which survives replugging."""
+    by_id = tmp_path / "usb-FTDI_FT230X_Basic_UART_TINFO-1234-if00-port0"
+    by_id.symlink_to(pty_meter.path)
+
+    def serial_by_id(dev_path: str) -> str:
+        # Home Assistant's helper scans /dev/serial/by-id; this one scans a directory of the test's own.
+        return next((str(link) for link in tmp_path.iterdir() if os.path.realpath(link) == dev_path), dev_path)
+
+    flow_id = await _start_user_flow(hass)
+    with patch("homeassistant.components.usb.get_serial_by_id", side_effect=serial_by_id):
+        result = await _submit(hass, flow_id, f" {pty_meter.path} ")
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_DEVICE] == str(by_id)
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_user_cannot_open_then_recovers(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+    """A port that does not exist gets an error; the right one then works."""
+    flow_id = await _start_user_flow(hass)
+
+    result = await _submit(hass, flow_id, "/dev/linky-local-no-such-port")
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+
+    result = await _submit(hass, flow_id, pty_meter.path)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_user_port_busy_then_recovers(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+    """A port another program holds gets "busy"; once it lets go, the meter is read."""
+    flow_id = await _start_user_flow(hass)
+    _, holder = await open_tic(pty_meter.path, 9600)
+    try:
+        result = await _submit(hass, flow_id, pty_meter.path)
+    finally:
+        await close_tic(holder)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "port_busy"}
+
+    result = await _submit(hass, flow_id, pty_meter.path)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("entry_setup", "short_listening")
+@pytest.mark.parametrize(
+    ("payload", "mode", "error"),
+    [
+        (b"", "auto", "nothing_received"),
+        (NOISE, "auto", "garbage_received"),
+        (STANDARD_MONO, "historic", "garbage_received"),
+        (NO_SERIAL, "auto", "no_serial_number"),
+    ],
+    ids=["silent", "noise", "wrong-forced-mode", "no-serial-number"],
+)
+async def test_user_line_errors_then_recover(
+    hass: HomeAssistant, pty_meter: PtyMeter, payload: bytes, mode: str, error: str
+) -> None:
+    """A silent, garbled or unidentifiable line gets its own error; once the meter talks, it is read."""
+    pty_meter.payload = payload
+    flow_id = await _start_user_flow(hass)
+
+    result = await _submit(hass, flow_id, pty_meter.path, mode)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+
+    pty_meter.payload = STANDARD_MONO
+    result = await _submit(hass, flow_id, pty_meter.path)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_user_timeout_then_recovers(
+    hass: HomeAssistant, tcp_meter: TcpMeter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A port that hangs past the probe's time limit gets "timeout"; the flow stays usable."""
+    tcp_meter.payload = b""
+    monkeypatch.setattr(config_flow, "PROBE_TIMEOUT", 0.3)
+    flow_id = await _start_user_flow(hass)
+
+    result = await _submit(hass, flow_id, tcp_meter.url)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "timeout_connect"}
+
+    monkeypatch.undo()
+    tcp_meter.payload = HISTORIC_MONO
+    result = await _submit(hass, flow_id, tcp_meter.url)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_user_unexpected_error_then_recovers(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+    """A bug in reading gets a translated error, not a traceback in the UI."""
+    flow_id = await _start_user_flow(hass)
+    with patch.object(config_flow, "detect", side_effect=RuntimeError("bug")):
+        result = await _submit(hass, flow_id, pty_meter.path)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "unknown"}
+
+    result = await _submit(hass, flow_id, pty_meter.path)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_user_same_meter_already_configured(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+    """A second entry for a meter already configured (here on another port) aborts."""
+    _meter_entry("socket://192.0.2.1:2000").add_to_hass(hass)
+    flow_id = await _start_user_flow(hass)
+
+    result = await _submit(hass, flow_id, pty_meter.path)
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_user_port_already_configured(hass: HomeAssistant, pty_meter: PtyMeter, tmp_path: Path) -> None:
+    """A port an entry already reads, even under another name, aborts without being opened."""
+    _meter_entry(pty_meter.path).add_to_hass(hass)
+    alias = tmp_path / "linky"
+    alias.symlink_to(pty_meter.path)
+    flow_id = await _start_user_flow(hass)
+
+    with patch.object(config_flow, "detect", wraps=detect) as probe:
+        result = await _submit(hass, flow_id, str(alias))
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    probe.assert_not_called()
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_usb_discovery_confirm(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+    """A discovered dongle is only read once the user confirms; then the meter becomes an entry."""
+    with patch.object(config_flow, "detect", wraps=detect) as probe:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(pty_meter.path)
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["step_id"] == "usb_confirm"
+        assert "TINFO-1234" in result["description_placeholders"]["name"]
+        probe.assert_not_called()
+
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+        await hass.async_block_till_done()
+
+    probe.assert_called_once()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Linky monophasé (standard)"
+    assert result["data"] == {CONF_DEVICE: pty_meter.path, CONF_MODE: "standard", CONF_BAUDRATE: 9600}
+    assert result["result"].unique_id == SERIAL
+
+
+@pytest.mark.usefixtures("entry_setup", "short_listening")
+async def test_usb_confirm_error_then_recovers(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+    """A dongle not yet wired to the meter gets the error on the confirmation form; it can be retried."""
+    pty_meter.payload = b""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(pty_meter.path)
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "usb_confirm"
+    assert result["errors"] == {"base": "nothing_received"}
+
+    pty_meter.payload = STANDARD_MONO
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_usb_discovery_of_a_configured_port(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+    """A dongle an entry already reads is not offered again, and its port is left alone."""
+    _meter_entry(pty_meter.path).add_to_hass(hass)
+
+    with patch.object(config_flow, "detect", wraps=detect) as probe:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(pty_meter.path)
+        )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    probe.assert_not_called()
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_usb_discovery_of_a_configured_meter(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+    """A dongle that turns out to read a meter already configured elsewhere aborts after confirmation."""
+    _meter_entry("socket://192.0.2.1:2000").add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(pty_meter.path)
+    )
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_usb_discovery_twice(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+    """A dongle discovered while its first discovery waits for the user is not offered twice."""
+    first = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(pty_meter.path)
+    )
+    assert first["type"] is FlowResultType.FORM
+
+    second = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(pty_meter.path)
+    )
+
+    assert second["type"] is FlowResultType.ABORT
+    assert second["reason"] == "already_in_progress"
+
+
+async def _start_reconfigure(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    return result["flow_id"]
+
+
+@pytest.mark.usefixtures("holding_entry_setup")
+async def test_reconfigure_to_another_port(
+    hass: HomeAssistant, pty_meter: PtyMeter, second_pty_meter: PtyMeter
+) -> None:
+    """The same meter on a new port, now in historic mode: the entry follows it and keeps its identity."""
+    entry = _meter_entry(pty_meter.path)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    flow_id = await _start_reconfigure(hass, entry)
+
+    result = await _submit(hass, flow_id, second_pty_meter.path)
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == {CONF_DEVICE: second_pty_meter.path, CONF_MODE: "historic", CONF_BAUDRATE: 1200}
+    assert entry.unique_id == SERIAL
+    assert entry.state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("holding_entry_setup")
+async def test_reconfigure_same_port_held_by_the_entry(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+    """Re-detecting the port the running entry holds works: the entry lets it go while the flow reads it."""
+    entry = _meter_entry(pty_meter.path, Mode.HISTORIC)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    flow_id = await _start_reconfigure(hass, entry)
+
+    result = await _submit(hass, flow_id, pty_meter.path)
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_MODE] == "standard"
+    assert entry.state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("holding_entry_setup")
+async def test_reconfigure_to_another_meter(
+    hass: HomeAssistant, pty_meter: PtyMeter, second_pty_meter: PtyMeter
+) -> None:
+    """A port that carries another meter aborts; the entry keeps its port and runs again."""
+    second_pty_meter.payload = OTHER_METER
+    entry = _meter_entry(pty_meter.path)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    flow_id = await _start_reconfigure(hass, entry)
+
+    result = await _submit(hass, flow_id, second_pty_meter.path)
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_meter"
+    assert entry.data[CONF_DEVICE] == pty_meter.path
+    assert entry.unique_id == SERIAL
+    assert entry.state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("holding_entry_setup")
+async def test_reconfigure_error_then_recovers(
+    hass: HomeAssistant, pty_meter: PtyMeter, second_pty_meter: PtyMeter
+) -> None:
+    """A failed read leaves the entry running on its old port; a good port then updates it."""
+    entry = _meter_entry(pty_meter.path)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    flow_id = await _start_reconfigure(hass, entry)
+
+    result = await _submit(hass, flow_id, "/dev/linky-local-no-such-port")
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.data[CONF_DEVICE] == pty_meter.path
+
+    result = await _submit(hass, flow_id, second_pty_meter.path)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_DEVICE] == second_pty_meter.path
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+def test_manifest_discovers_only_tic_dongles() -> None:
+    """USB discovery matches the µTeleinfo's serial number prefix, never a bare FTDI or CP210x chip id."""
+    manifest = json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
+
+    assert "usb" in manifest["dependencies"]
+    for matcher in manifest["usb"]:
+        assert {"vid", "pid", "serial_number"} <= matcher.keys()
+        assert matcher["serial_number"].endswith("*")
+        assert matcher["serial_number"] == matcher["serial_number"].lower()
+
+
+def test_config_translations() -> None:
+    """English is a copy of strings.json; French has the same keys; every flow outcome has a text."""
+
+    def keys(tree: dict[str, Any], prefix: str = "") -> set[str]:
+        found = set()
+        for key, value in tree.items():
+            found.add(prefix + key)
+            if isinstance(value, dict):
+                found |= keys(value, f"{prefix}{key}.")
+        return found
+
+    strings = json.loads((INTEGRATION / "strings.json").read_text(encoding="utf-8"))
+    english = json.loads((INTEGRATION / "translations" / "en.json").read_text(encoding="utf-8"))
+    french = json.loads((INTEGRATION / "translations" / "fr.json").read_text(encoding="utf-8"))
+    for section in ("config", "selector"):
+        assert english[section] == strings[section]
+        assert keys(french[section]) == keys(strings[section])
+    outcomes = set(config_flow.LINK_ERRORS.values()) | {"no_serial_number", "timeout_connect", "unknown"}
+    aborts = {"already_configured", "already_in_progress", "reconfigure_successful", "wrong_meter"}
+    assert outcomes <= strings["config"]["error"].keys()
+    assert aborts <= strings["config"]["abort"].keys()
+
+
+async def test_user_form_renders(hass: HomeAssistant, hass_client: Any) -> None:
+    """The form reaches the frontend through the HTTP API: a serial port selector and the three modes."""
+    # At startup, as Home Assistant does: the HTTP routes freeze once the client connects.
+    assert await async_setup_component(hass, "usb", {})
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_client()
+
+    response = await client.post("/api/config/config_entries/flow", json={"handler": DOMAIN})
+
+    assert response.status == 200
+    form = await response.json()
+    fields = {field["name"]: field for field in form["data_schema"]}
+    assert fields[CONF_DEVICE]["selector"] == {"serial_port": {}}
+    assert fields[CONF_MODE]["default"] == "auto"
+    assert fields[CONF_MODE]["selector"]["select"]["options"] == ["auto", "historic", "standard"]
+    assert fields[CONF_MODE]["selector"]["select"]["translation_key"] == "tic_mode"
