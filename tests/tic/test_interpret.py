@@ -80,7 +80,7 @@ def test_relays() -> None:
     assert relays == Relays(False, (True, False, False, False, False, False, True))
     assert relays.value() == "130"
     assert Relays.parse("255").value() == "255"
-    for value in ("256", "", "0x1", "-01", "１"):
+    for value in ("256", "", "0x1", "-01", "\uff11"):
         assert Relays.parse(value) is None
 
 
@@ -115,5 +115,5 @@ def test_meter_address() -> None:
     assert old.manufacturer == "Sagemcom"
     assert old.model is None
     assert MeterAddress.parse("994099000001").manufacturer is None
-    for value in ("81239900000", "8123990000012", "81239900000A", "８１２３９９０００００１"):
+    for value in ("81239900000", "8123990000012", "81239900000A", "\uff18\uff11" + "8" * 10):
         assert MeterAddress.parse(value) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+import itertools
 
 import pytest
 
@@ -96,7 +97,7 @@ def test_a_day_of_hc_contract() -> None:
 def test_historic_indexes_follow_the_period() -> None:
     meter = SimulatedMeter("historic_hc", start=WINTER_EVENING, seed=3)
     frames = _frames(meter, 24 * 6, elapsed=600)
-    for before, after in zip(frames, frames[1:], strict=False):
+    for before, after in itertools.pairwise(frames):
         for label in ("HCHC", "HCHP"):
             assert int(after.value(label)) >= int(before.value(label))
     assert {frame.value("PTEC") for frame in frames} == {"HC..", "HP.."}

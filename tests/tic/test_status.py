@@ -68,7 +68,7 @@ def test_every_field_at_its_place() -> None:
     assert Status.parse("80000000").mobile_peak == 2
 
 
-@pytest.mark.parametrize("value", ["", "013A050", "013A05010", "013A05G1", "0x3A0501", "０13A0501", " 13A0501"])
+@pytest.mark.parametrize("value", ["", "013A050", "013A05010", "013A05G1", "0x3A0501", "\uff1013A0501", " 13A0501"])
 def test_not_a_register(value: str) -> None:
     assert Status.parse(value) is None
 

@@ -156,7 +156,7 @@ def _read(args: argparse.Namespace) -> int:
     try:
         asyncio.run(_read_line(args.device, _mode(args.mode)))
     except KeyboardInterrupt:
-        return 0
+        pass
     except TicLinkError as err:
         hint = next((text for kind, text in hints.items() if isinstance(err, kind)), "")
         print(f"error: {args.device}: {err}" + (f" ({hint})" if hint else ""), file=sys.stderr)

@@ -642,6 +642,5 @@ class SimulatedMeter:
     def _corrupt(self, data: bytearray) -> bytearray:
         """Change one letter or digit of a group, so that its checksum no longer matches."""
         positions = [at for at in range(len(data)) if chr(data[at]).isalnum() and data[at - 1] not in {0x09, 0x20}]
-        if positions:
-            data[self._fault_rng.choice(positions)] ^= 0x01
+        data[self._fault_rng.choice(positions)] ^= 0x01
         return data

@@ -1,0 +1,119 @@
+"""Serving frames on a real pseudo-terminal and a real TCP port, and replaying captures."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from custom_components.linky_local.tic import Decoder, Frame, Mode
+from custom_components.linky_local.tic.encoder import encode_frame
+from custom_components.linky_local.tic.frame import Group
+from custom_components.linky_local.tic.link import close_tic, open_tic
+from custom_components.linky_local.tic.serve import CaptureReplay, MeterServer, serve_pty, serve_tcp
+from custom_components.linky_local.tic.simulator import SimulatedMeter
+
+from .conftest import read_capture
+
+START = datetime(2026, 1, 14, 20, 50, tzinfo=UTC)
+
+
+async def _read_frames(reader: asyncio.StreamReader, count: int, decoder: Decoder | None = None) -> list[Frame]:
+    decoder = decoder or Decoder()
+    frames: list[Frame] = []
+    async with asyncio.timeout(10):
+        while len(frames) < count:
+            frames += decoder.feed(await reader.read(4096))
+    return frames
+
+
+def _port(server: MeterServer) -> int:
+    return int(server.url.rsplit(":", 1)[1])
+
+
+async def test_tcp_line_serves_every_client(socket_enabled: None) -> None:
+    meter = SimulatedMeter("standard_mono", start=START)
+    async with await serve_tcp(meter, speed=100) as server:
+        assert server.url.startswith("socket://127.0.0.1:")
+        reader, writer = await asyncio.open_connection("127.0.0.1", _port(server))
+        frames = await _read_frames(reader, 3)
+        assert all(frame.value("ADSC") == meter.serial for frame in frames)
+        second_reader, second_writer = await asyncio.open_connection("127.0.0.1", _port(server))
+        second_writer.write(b"ignored")  # nothing goes back to the meter
+        decoder = Decoder()
+        assert await _read_frames(second_reader, 2, decoder)
+        assert decoder.stats.bytes_discarded < 1500  # it joined mid-frame at worst
+        second_writer.close()
+        await second_writer.wait_closed()
+        assert await _read_frames(reader, 2)
+        writer.close()
+        await writer.wait_closed()
+        await asyncio.sleep(0.05)
+        stopped_at, sent = meter.now, server.bytes_sent
+        await asyncio.sleep(0.1)
+        assert meter.now == stopped_at  # nobody listens: the meter's clock stops
+        assert server.bytes_sent == sent
+
+
+async def test_tcp_clients_see_the_line_close(socket_enabled: None) -> None:
+    server = await serve_tcp(SimulatedMeter("historic_base", start=START), speed=100)
+    reader, writer = await asyncio.open_connection("127.0.0.1", _port(server))
+    assert await _read_frames(reader, 1)
+    await server.close()
+    async with asyncio.timeout(5):
+        while await reader.read(4096):
+            pass
+    writer.close()
+
+
+async def test_pty_line_read_through_serialx() -> None:
+    meter = SimulatedMeter("historic_tri", start=START, faults=["parity"])
+    server = await serve_pty(meter, speed=50)
+    try:
+        assert server.url.startswith("/dev/")
+        reader, writer = await open_tic(server.url, meter.baudrate)
+        frames = await _read_frames(reader, 3)
+        assert all(frame.mode is Mode.HISTORIC for frame in frames)
+        assert frames[-1].value("ADCO") == meter.serial
+        await close_tic(writer)
+    finally:
+        await server.close()
+
+
+async def test_replay_a_capture_on_a_pty() -> None:
+    data = read_capture("standard_mono_lains_ticdecodecpp.tic")
+    replay = CaptureReplay(data)
+    assert replay.baudrate == 9600
+    async with await serve_pty(replay, speed=20) as server:
+        reader, writer = await open_tic(server.url, replay.baudrate)
+        frames = await _read_frames(reader, 2)
+        assert frames[0] == frames[1] == Decoder().feed(data)[0]
+        await close_tic(writer)
+
+
+async def test_single_replay_ends(socket_enabled: None) -> None:
+    frame = encode_frame(Mode.HISTORIC, [Group("ADCO", "041864543210"), Group("BASE", "000000001")])
+    replay = CaptureReplay(b"noise" + frame + frame, once=True)
+    assert replay.baudrate == 1200
+    assert replay.pieces == [b"noise", frame, frame]
+    async with await serve_tcp(replay, speed=100) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", _port(server))
+        assert len(await _read_frames(reader, 2)) == 2
+        writer.close()
+    assert replay.next_frame() == b""
+
+
+def test_replay_loops() -> None:
+    replay = CaptureReplay(b"\x02A\x03\x02B\x03", baudrate=9600)
+    assert [replay.next_frame() for _ in range(3)] == [b"\x02A\x03", b"\x02B\x03", b"\x02A\x03"]
+    assert CaptureReplay(b"").next_frame() == b""
+
+
+async def test_speed_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="speed"):
+        await serve_pty(SimulatedMeter("historic_base"), speed=0)
+
+
+async def test_closing_an_unstarted_line() -> None:
+    await MeterServer(SimulatedMeter("historic_base"), speed=1).close()
