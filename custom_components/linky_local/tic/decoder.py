@@ -7,15 +7,21 @@ import re
 from typing import Final
 
 from .checksum import checksum, checksum_of_sum
-from .const import EOT, ETX, HT, SP, STX, Mode
+from .const import EOT, ETX, HT, LF, SP, STX, Mode
 from .frame import Frame, Group
 from .horodate import parse_horodate
 
 # Masks every byte to 7 bits: a port opened 8N1 on the 7E1 line reads the parity in bit 7.
 _SEVEN_BITS: Final = bytes(b & 0x7F for b in range(256))
 _CONTROL: Final = re.compile(rb"[\x02\x03\x04]")
-# LF group CR; a tty not in raw mode turns CR into LF, so LF ends a group too.
-_GROUP: Final = re.compile(rb"\n([^\n\r]+)[\r\n]")
+# A group is LF ... CR (a tty not in raw mode turns CR into LF, so LF ends one too). Each pattern captures the bytes
+# the checksum covers, the fields and the checksum of a well-formed group, or nothing for a malformed one.
+# Historic: label SP value SP checksum; the value may hold spaces, the checksum may be one.
+_HISTORIC_GROUP: Final = re.compile(rb"\n(?:(([^\r\n ]+) ([^\r\n]*)) ([\x20-\x5f])|[^\r\n]+)[\r\n]")
+# Standard: label HT [horodate HT] value HT checksum; the checksum covers everything up to the last HT.
+_STANDARD_GROUP: Final = re.compile(
+    rb"\n(?:(([^\t\r\n]+)\t(?:([^\t\r\n]{13})\t)?([^\t\r\n]*)\t)([\x20-\x5f])|[^\r\n]+)[\r\n]"
+)
 # Groups of one frame that must agree on a historic checksum method before the decoder holds it.
 _METHOD_QUORUM: Final = 2
 # The longest real frame (standard three-phase producer) is about 1,400 bytes; past this the frame is dropped.
@@ -111,72 +117,74 @@ class Decoder:
         self._in_frame = False
 
     def _decode(self, body: bytes) -> Frame | None:
-        raw_groups = _GROUP.findall(body)
-        mode = self.forced_mode or _detect_mode(raw_groups)
-        if mode is Mode.STANDARD:
-            groups = [self._standard_group(raw) for raw in raw_groups]
-        else:
-            groups = self._historic_groups(raw_groups)
-        valid = {group.label: group for group in groups if group is not None}
-        if not valid:
+        mode = self.forced_mode or _detect_mode(body)
+        groups = self._standard_groups(body) if mode is Mode.STANDARD else self._historic_groups(body)
+        if not groups:
             self.stats.empty_frames += 1
             return None
         self.mode = mode
         self.stats.frames += 1
-        self.stats.groups += len(valid)
-        return Frame(mode=mode, groups=valid)
+        self.stats.groups += len(groups)
+        return Frame(mode=mode, groups=groups)
 
-    def _standard_group(self, raw: bytes) -> Group | None:
-        # label HT [horodate HT] value HT checksum; the checksum covers everything up to the last HT.
-        if len(raw) < 4 or raw[-2] != HT:
-            self.stats.malformed_groups += 1
-            return None
-        if checksum(raw[:-1]) != raw[-1]:
-            self.stats.checksum_errors += 1
-            return None
-        fields = raw[:-2].decode("ascii").split("\t")
-        if len(fields) == 2 and fields[0]:
-            return Group(fields[0], fields[1])
-        if len(fields) == 3 and fields[0] and (horodate := parse_horodate(fields[1])):
-            return Group(fields[0], fields[2], horodate)
-        self.stats.malformed_groups += 1
-        return None
+    def _standard_groups(self, body: bytes) -> dict[str, Group]:
+        groups: dict[str, Group] = {}
+        for covered, label, horodate, value, check in _STANDARD_GROUP.findall(body):
+            if not covered:
+                self.stats.malformed_groups += 1
+            elif checksum(covered) != check[0]:
+                self.stats.checksum_errors += 1
+            elif not horodate:
+                name = label.decode()
+                groups[name] = Group(name, value.decode())
+            elif moment := parse_horodate(horodate.decode()):
+                name = label.decode()
+                groups[name] = Group(name, value.decode(), moment)
+            else:
+                self.stats.malformed_groups += 1
+        return groups
 
-    def _historic_groups(self, raw_groups: list[bytes]) -> list[Group | None]:
-        checked = [_check_historic(raw) for raw in raw_groups]
+    def _historic_groups(self, body: bytes) -> dict[str, Group]:
+        found = _HISTORIC_GROUP.findall(body)
+        if self.historic_method is None or not (checked := _check_historic(found, self.historic_method))[0]:
+            self._learn_historic_method(found)
+            checked = _check_historic(found, self.historic_method or 1)
+        groups, malformed, errors = checked
+        self.stats.malformed_groups += malformed
+        self.stats.checksum_errors += errors
+        return groups
+
+    def _learn_historic_method(self, found: list[tuple[bytes, bytes, bytes, bytes]]) -> None:
+        """Hold the method at least two groups of a frame agree on, unless the held one fits no group."""
         votes = {1: 0, 2: 0}
-        for item in checked:
-            if item is not None and item[2]:
-                votes[item[2]] += 1
+        for covered, _, _, check in found:
+            if covered:
+                total = sum(covered)
+                if checksum_of_sum(total) == check[0]:
+                    votes[1] += 1
+                elif checksum_of_sum(total + SP) == check[0]:
+                    votes[2] += 1
         held, best = self.historic_method, 1 if votes[1] >= votes[2] else 2
         if votes[best] >= _METHOD_QUORUM and (held is None or votes[held] == 0):
             self.historic_method = best
-        method = self.historic_method or 1
-        groups: list[Group | None] = []
-        for item in checked:
-            if item is None:
-                self.stats.malformed_groups += 1
-            elif item[2] != method:
-                self.stats.checksum_errors += 1
-            else:
-                groups.append(Group(item[0], item[1]))
-        return groups
 
 
-def _check_historic(raw: bytes) -> tuple[str, str, int] | None:
-    """Split `label SP value SP checksum` and tell the checksum method it satisfies: 1, 2 or 0 (neither)."""
-    # The value may hold spaces, the checksum may be one.
-    label, sep, _ = raw.partition(b" ")
-    if len(raw) < 4 or raw[-2] != SP or not sep or not label or len(label) + 3 > len(raw):
-        return None
-    total = sum(raw[:-2])
-    if checksum_of_sum(total) == raw[-1]:
-        method = 1
-    else:
-        method = 2 if checksum_of_sum(total + SP) == raw[-1] else 0
-    return label.decode("ascii"), raw[len(label) + 1 : -2].decode("ascii"), method
+def _check_historic(found: list[tuple[bytes, bytes, bytes, bytes]], method: int) -> tuple[dict[str, Group], int, int]:
+    """Return the valid groups under a checksum method, the count of malformed groups and of checksum errors."""
+    groups: dict[str, Group] = {}
+    malformed = errors = 0
+    extra = SP if method == 2 else 0  # method 2 also covers the SP before the checksum
+    for covered, label, value, check in found:
+        if not covered:
+            malformed += 1
+        elif ((sum(covered) + extra) & 0x3F) + 0x20 != check[0]:
+            errors += 1
+        else:
+            name = label.decode()
+            groups[name] = Group(name, value.decode())
+    return groups, malformed, errors
 
 
-def _detect_mode(raw_groups: list[bytes]) -> Mode:
-    tabbed = sum(1 for raw in raw_groups if HT in raw)
-    return Mode.STANDARD if tabbed * 2 > len(raw_groups) else Mode.HISTORIC
+def _detect_mode(body: bytes) -> Mode:
+    """Tell the mode of a frame: standard groups hold two or three HT each, historic ones none."""
+    return Mode.STANDARD if body.count(HT) >= body.count(LF) else Mode.HISTORIC
