@@ -158,7 +158,8 @@ def test_frame_without_valid_group_is_not_emitted() -> None:
         b"\nADCO 12 \r",  # no checksum
         b"\n A B\r",  # empty label
         b"\n\tB\t \r",  # standard, empty label
-        b"\nA\tH26\t1\t \r",  # standard, not a horodate
+        b"\nA\tH26\t1\t \r",  # standard, three fields without a horodate
+        b"\nA\tX260712140327\t1\t \r",  # standard, not a horodate
         b"\nA\tB\tC\tD\t \r",  # standard, too many fields
     ],
 )

@@ -62,8 +62,7 @@ def test_historic_round_trip(values: dict[str, str], method: int, cuts: list[int
 )
 def test_standard_round_trip(values, cuts: list[int], mode: Mode | None) -> None:
     groups = [
-        Group(label, value, None if moment is None else _horodate(*moment))
-        for label, (value, moment) in values.items()
+        Group(label, value, None if moment is None else _horodate(*moment)) for label, (value, moment) in values.items()
     ]
     frames = _feed_in_chunks(Decoder(mode), encode_frame(Mode.STANDARD, groups), cuts)
     assert len(frames) == 1
