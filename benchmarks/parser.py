@@ -1,11 +1,12 @@
 """Decode the same frames with our decoder and with pyteleinfo (HA core's `teleinfo` dependency), in one process.
 
-Run from the repository root: `.venv/bin/python -m benchmarks.parser [--frames N]`. pyteleinfo 0.4.0 is installed
-into the running interpreter's environment on first use if it is missing (with uv when present, else pip); it is a
-benchmark-only dependency, not one of the integration's. Each decoder gets one whole frame per call, the best of
-five rounds is kept, and the figures are printed: frames/s for each, the ratio, and bytes/s so that historic and
-standard throughput compare per byte. pyteleinfo 0.4.0 decodes no standard frame: its count of frames decoded
-shows it.
+Run from the repository root: `.venv/bin/python -m benchmarks.parser [--frames N]`. pyteleinfo 0.4.0 is a
+benchmark-only dependency, not one of the integration's: on first use it is installed with uv (else pip) into its own
+folder, BENCH_SITE, never into the test virtualenv, which stays exactly what its lock file says. That folder comes
+last on sys.path, so packages the virtualenv already has keep their locked versions. Each decoder gets one whole
+frame per call, the best of five rounds is kept, and the figures are printed: frames/s for each, the ratio, and
+bytes/s so that historic and standard throughput compare per byte. pyteleinfo 0.4.0 decodes no standard frame: its
+count of frames decoded shows it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from custom_components.linky_local.tic.simulator import Profile, SimulatedMeter
 
 PYTELEINFO = "pyteleinfo==0.4.0"
 UV = Path.home() / ".cache/linky-local/tools/bin/uv"
+BENCH_SITE = Path.home() / ".cache/linky-local/bench-site"
 START = datetime(2026, 1, 14, 17, 0, tzinfo=UTC)
 ROUNDS = 5
 HISTORIC = (Profile.HISTORIC_BASE, Profile.HISTORIC_HC, Profile.HISTORIC_TEMPO, Profile.HISTORIC_TRI)
@@ -34,14 +36,20 @@ STANDARD = (Profile.STANDARD_MONO, Profile.STANDARD_TRI, Profile.STANDARD_TRI_PR
 
 
 def pyteleinfo() -> ModuleType:
-    """Import pyteleinfo, installing it into this environment first if it is missing."""
+    """Import pyteleinfo from BENCH_SITE, installing it there first if it is missing."""
+    if str(BENCH_SITE) not in sys.path:
+        sys.path.append(str(BENCH_SITE))
     try:
         return importlib.import_module("teleinfo")
     except ImportError:
         uv = str(UV) if UV.exists() else shutil.which("uv")
-        command = [uv, "pip", "install", "--python", sys.executable] if uv else [sys.executable, "-m", "pip", "install"]
+        if uv:
+            command = [uv, "pip", "install", "--python", sys.executable, "--target", str(BENCH_SITE)]
+        else:
+            command = [sys.executable, "-m", "pip", "install", "--target", str(BENCH_SITE)]
         print(f"installing {PYTELEINFO} for the benchmark: {' '.join(command)}", flush=True)
         subprocess.run([*command, PYTELEINFO], check=True)  # noqa: S603
+        importlib.invalidate_caches()
         return importlib.import_module("teleinfo")
 
 
