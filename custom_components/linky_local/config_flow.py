@@ -36,9 +36,9 @@ from .tic.link import (
 
 _LOGGER = logging.getLogger(__name__)
 
-# The slowest probe that can succeed (auto on a serial port: up to 4 s at 9600 baud, then 7 s at 1200, for each
-# attempt at reading the serial number) stays well below this; past it the port hangs (a host that does not
-# answer, an RFC 2217 server that never negotiates).
+# The slowest read that can succeed stays below this: auto on a serial port listens up to 4 s at 9600 baud then 7 s
+# at 1200, and each retry for a serial number up to 7 s more at the speed found. Past it the port hangs (a host that
+# does not answer, an RFC 2217 server that never negotiates).
 PROBE_TIMEOUT: Final = 30.0
 # A frame whose ADCO/ADSC group was corrupted lacks the serial number: read a few more before giving up.
 IDENTIFY_ATTEMPTS: Final = 3
