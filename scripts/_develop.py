@@ -52,7 +52,6 @@ def parse_args() -> argparse.Namespace:
         "--faults", default="", help="line faults for the simulated meter: noise,eot,corrupt,parity,cr_lf"
     )
     parser.add_argument("--mode", default="auto", choices=("auto", "historic", "standard"), help="TIC mode")
-    parser.add_argument("--port", type=int, default=8123, help="Home Assistant's port (default 8123)")
     parser.add_argument("--meter-port", type=int, default=18123, help="the simulated meter's TCP port")
     parser.add_argument("--config", type=Path, default=ROOT / "config", help="config folder (default ./config)")
     parser.add_argument("--fresh", action="store_true", help="start from an empty config folder")
@@ -99,7 +98,7 @@ def run(args: argparse.Namespace, started: float, venv: Path, children: list[Chi
     if args.fresh and config.exists():
         print(f">> Removing {config}")
         shutil.rmtree(config)
-    prepare_config(config, args.port)
+    prepare_config(config)
     device = args.device
     if device is None:
         print(f">> Starting the simulated meter ({args.profile}) on socket://127.0.0.1:{args.meter_port}")
@@ -119,7 +118,7 @@ def run(args: argparse.Namespace, started: float, venv: Path, children: list[Chi
         print(
             "   Its first start installs the frontend and a few packages from PyPI: about a minute, more on a slow line."
         )
-    ha, api = start_home_assistant(venv, config, args.port)
+    ha, api = start_home_assistant(venv, config)
     children.append(ha)
     log_in(api)
     ensure_entry(api, config, {"device": device, "mode": args.mode, "profile": "" if args.device else args.profile})

@@ -18,18 +18,29 @@ from _ha_api import HomeAssistantApi, wait_for
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = "linky_local"
 DEFAULT_PROFILE = "standard_tri_producer"
+HOME_ASSISTANT_PORT = 8123  # Home Assistant's default
+HOME_ASSISTANT_URL = f"http://localhost:{HOME_ASSISTANT_PORT}"
 
 # Only what the demo needs, so that a first start installs little: the frontend (with config, onboarding, auth),
-# the recorder and the views that read it (history, logbook, energy), and our logs at debug level.
+# the recorder and the views that read it (history, logbook, energy), and our logs at debug level. The house is
+# in France, as a Linky is. No http section: Home Assistant 2026.10 moves it to its own storage and asks in the UI
+# to confirm any change from the default port, 8123.
 CONFIGURATION_YAML = """\
 # Written by scripts/develop for a Linky Local demo. Edit freely: it is not written again while it exists.
+homeassistant:
+  name: Linky Local demo
+  country: FR
+  time_zone: Europe/Paris
+  currency: EUR
+  unit_system: metric
+  latitude: 48.8566
+  longitude: 2.3522
+  elevation: 35
 frontend:
 recorder:
 history:
 logbook:
 energy:
-http:
-  server_port: {port}
 logger:
   default: warning
   logs:
@@ -38,8 +49,8 @@ logger:
     custom_components.linky_local: debug
 """
 
-# Base platforms Home Assistant always sets up pull these in; they have no wheel for Python 3.14 and fail to build
-# without its headers, three tries each. Voice assistants are not part of the demo.
+# Pinned by Home Assistant at versions without a Python 3.14 wheel: the runtime virtualenv has newer ones instead
+# (requirements/ha-runtime.txt says why), which Home Assistant must not replace.
 SKIP_PIP_PACKAGES = ("pymicro-vad", "pyspeex-noise")
 
 
@@ -125,7 +136,7 @@ def start_simulator(python: str, profile: str, port: int, log_path: Path, *, fau
     return child
 
 
-def prepare_config(config: Path, port: int) -> None:
+def prepare_config(config: Path) -> None:
     """Make a Home Assistant config folder with the integration linked in (not the repository's copy)."""
     (config / "custom_components").mkdir(parents=True, exist_ok=True)
     link = config / "custom_components" / DOMAIN
@@ -133,14 +144,14 @@ def prepare_config(config: Path, port: int) -> None:
         link.symlink_to(ROOT / "custom_components" / DOMAIN, target_is_directory=True)
     yaml = config / "configuration.yaml"
     if not yaml.exists():
-        yaml.write_text(CONFIGURATION_YAML.format(port=port))
+        yaml.write_text(CONFIGURATION_YAML)
 
 
-def start_home_assistant(venv: Path, config: Path, port: int) -> tuple[Child, HomeAssistantApi]:
+def start_home_assistant(venv: Path, config: Path) -> tuple[Child, HomeAssistantApi]:
     """Start Home Assistant on a config folder; return once its HTTP server answers."""
-    api = HomeAssistantApi(f"http://localhost:{port}")
-    if api.is_up():
-        raise RuntimeError(f"something already answers on http://localhost:{port}: stop it first")
+    api = HomeAssistantApi(HOME_ASSISTANT_URL)
+    if api.is_up() or port_accepts(HOME_ASSISTANT_PORT):
+        raise RuntimeError(f"something already listens on port {HOME_ASSISTANT_PORT}: stop it first")
     child = Child(
         "Home Assistant",
         [str(venv / "bin" / "hass"), "--config", str(config), "--skip-pip-packages", ",".join(SKIP_PIP_PACKAGES)],

@@ -1,0 +1,1 @@
+"""The browser test: a person adds the simulated meter through Home Assistant's UI (run by scripts/e2e)."""

@@ -1,0 +1,85 @@
+"""A person adds the simulated meter through Home Assistant's UI and watches its values change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+import re
+import time
+
+from _develop import DEMO_PASSWORD, DEMO_USERNAME
+from _ha_api import HomeAssistantApi
+from _stack import DOMAIN
+from playwright.sync_api import Locator, Page, expect
+
+# One sensor row as the accessibility tree reads it: "- text: Voltage phase 1 230 V".
+SENSOR_ROW = re.compile(r"^- text: (?P<name>.+?) (?P<value>-?\d[\d,.]*) ?(?P<unit>[^\d\s]+)$")
+
+
+def numeric_sensors(card: Locator) -> dict[str, str]:
+    """Return the rows of a device page's card that show a number with its unit, by name."""
+    values = {}
+    rows = card.locator("hui-sensor-entity-row")
+    for index in range(rows.count()):
+        if match := SENSOR_ROW.match(rows.nth(index).aria_snapshot().strip()):
+            values[match["name"]] = f"{match['value']} {match['unit']}"
+    return values
+
+
+def wait_for_a_change(card: Locator, timeout: float) -> tuple[str, str, str]:
+    """Wait until one numeric row of the card changes; return (name, before, after)."""
+    first = numeric_sensors(card)
+    assert first, "the device page shows no numeric sensor"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        for name, value in numeric_sensors(card).items():
+            if name in first and value != first[name]:
+                return name, first[name], value
+    raise AssertionError(f"no value changed on the device page within {timeout:.0f} s: {first}")
+
+
+def test_add_meter_through_the_ui(page: Page, home_assistant: HomeAssistantApi, meter_url: str, artifacts: Path):
+    started = time.monotonic()
+    steps: list[str] = []
+
+    def step(what: str) -> None:
+        steps.append(f"{time.monotonic() - started:6.1f} s  {what}")
+
+    page.goto(home_assistant.base_url)
+    page.get_by_role("textbox", name="Username").fill(DEMO_USERNAME)
+    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Settings").click()
+    step("logged in")
+
+    page.get_by_role("link", name="Devices & services").click()
+    page.get_by_role("button", name="Add integration").click()
+    page.get_by_placeholder("Search for a brand name").fill("Linky Local")
+    page.get_by_role("button", name="Linky Local", exact=True).click()
+    page.locator("ha-selector-serial_port ha-picker-field").click()
+    page.get_by_text("Enter manually").click()
+    page.get_by_role("textbox", name="Port").fill(meter_url)
+    page.get_by_role("button", name="Submit").click()
+    device_name = page.get_by_role("textbox", name="Device name").input_value()
+    assert device_name
+    page.get_by_role("button", name="Skip and finish").click()
+    step(f"config flow finished: {device_name}")
+
+    entries = home_assistant.config_entries(DOMAIN)
+    assert [entry["state"] for entry in entries] == ["loaded"]
+
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Devices & services").click()
+    page.get_by_role("link", name=re.compile(r"^Linky Local\b")).click()
+    page.get_by_role("button", name=re.compile(f"^{re.escape(device_name)}")).click()
+    expect(page).to_have_url(re.compile(r"/config/devices/device/\w+$"))
+    sensors = page.locator("ha-device-entities-card").filter(has=page.get_by_role("heading", name="Sensors"))
+    expect(sensors.locator("hui-sensor-entity-row").first).to_be_visible()
+    step("device page open")
+
+    name, before, after = wait_for_a_change(sensors, timeout=60)
+    step(f"live: {name} went from {before} to {after}")
+    page.screenshot(path=artifacts / "device-page.png")
+    page.screenshot(path=artifacts / "device-page-full.png", full_page=True)
+    (artifacts / "steps.txt").write_text("\n".join(steps) + "\n")
+    print("\n" + "\n".join(steps))  # noqa: T201 - how long each step took, for the report
