@@ -1,0 +1,133 @@
+"""Write the README's entity tables from the label catalogue and the English entity names.
+
+.venv/bin/python scripts/readme_entities.py          rewrite the tables between the README's markers
+.venv/bin/python scripts/readme_entities.py --check  exit 1 when they are out of date (tests/test_readme.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+import sys
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from custom_components.linky_local.entity import translation_key  # noqa: E402
+from custom_components.linky_local.tic import CATALOGUE, LabelSpec, Mode, PrivacyClass, Quantity  # noqa: E402
+
+README = ROOT / "README.md"
+STRINGS = ROOT / "custom_components" / "linky_local" / "strings.json"
+BEGIN = "<!-- BEGIN entity tables: scripts/readme_entities.py writes them from tic/catalogue.py; do not edit -->"
+END = "<!-- END entity tables -->"
+
+MODE_TITLES = {
+    Mode.HISTORIC: "Historic mode (1200 baud, every meter's factory setting)",
+    Mode.STANDARD: "Standard mode (9600 baud, on request to the supplier)",
+}
+PRIVACY = {
+    PrivacyClass.IDENTIFIER: "identifier",
+    PrivacyClass.CONSUMPTION: "consumption",
+    PrivacyClass.CONTRACT: "contract",
+    PrivacyClass.TECHNICAL: "technical",
+    PrivacyClass.MESSAGE: "message",
+}
+
+
+def entity_names() -> dict[str, dict[str, str]]:
+    """Return the English entity names by platform and translation key."""
+    entities = json.loads(STRINGS.read_text())["entity"]
+    return {platform: {key: value["name"] for key, value in keys.items()} for platform, keys in entities.items()}
+
+
+def _entity(spec: LabelSpec, names: dict[str, dict[str, str]]) -> str:
+    if spec.quantity is None:
+        return "none: identifies the household" if spec.privacy is PrivacyClass.IDENTIFIER else "none of its own"
+    platform = "binary_sensor" if spec.quantity is Quantity.PROBLEM else "sensor"
+    name = names.get(platform, {}).get(translation_key(spec.label), "(unnamed)")
+    return f"{name} ({platform.replace('_', ' ')})"
+
+
+def _only_on(spec: LabelSpec) -> str:
+    return ", ".join(what for what, only in (("three-phase", spec.three_phase), ("producer", spec.producer)) if only)
+
+
+def _enabled(spec: LabelSpec) -> str:
+    if spec.quantity is None:
+        return ""
+    return ("yes" if spec.enabled else "no") + (", diagnostic" if spec.diagnostic else "")
+
+
+def mode_table(mode: Mode, names: dict[str, dict[str, str]]) -> str:
+    """Return one mode's labels as a Markdown table."""
+    lines = [
+        f"#### {MODE_TITLES[mode]}",
+        "",
+        "| Label | Meaning | Entity | Unit | Enabled | Only on | Privacy |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for spec in CATALOGUE[mode].values():
+        meaning = spec.meaning + (" (with its horodate)" if spec.horodate else "")
+        cells = (
+            f"`{spec.label}`",
+            meaning,
+            _entity(spec, names),
+            spec.unit or "",
+            _enabled(spec),
+            _only_on(spec),
+            PRIVACY[spec.privacy],
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def derived_table(names: dict[str, dict[str, str]]) -> str:
+    """Return the entities that no single label makes (status register, the link's health) as a Markdown list."""
+    label_keys = {translation_key(label) for specs in CATALOGUE.values() for label in specs}
+    derived = sorted(
+        f"{name} ({platform.replace('_', ' ')})"
+        for platform, keys in names.items()
+        for key, name in keys.items()
+        if key not in label_keys
+    )
+    return (
+        "#### Other entities (decoded from the status register, the relays and the horodates, or about the link)\n\n"
+        + (", ".join(derived) + ".")
+    )
+
+
+def render() -> str:
+    """Return everything between the markers."""
+    names = entity_names()
+    parts = [mode_table(mode, names) for mode in (Mode.HISTORIC, Mode.STANDARD)]
+    parts.append(derived_table(names))
+    return "\n\n".join(parts)
+
+
+def updated(readme: str) -> str:
+    """Return the README with freshly written tables between its markers."""
+    start, end = readme.find(BEGIN), readme.find(END)
+    if start < 0 or end < start:
+        raise SystemExit(f"README.md lacks the markers:\n{BEGIN}\n{END}")
+    return f"{readme[: start + len(BEGIN)]}\n\n{render()}\n\n{readme[end:]}"
+
+
+def main() -> None:
+    """Rewrite the tables, or check them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only check that the README is up to date")
+    args = parser.parse_args()
+    readme = README.read_text()
+    fresh = updated(readme)
+    if args.check:
+        if fresh != readme:
+            print("README.md's entity tables are out of date: run .venv/bin/python scripts/readme_entities.py")
+            raise SystemExit(1)
+        return
+    README.write_text(fresh)
+    print("README.md's entity tables written")
+
+
+if __name__ == "__main__":
+    main()
