@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 
+from .coordinator import LinkyConfigEntry, LinkyCoordinator
 
-async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Set up Linky Local from a config entry."""
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: LinkyConfigEntry) -> bool:
+    """Open the meter's port, start reading it and add its entities."""
+    coordinator = LinkyCoordinator(hass, entry)
+    await coordinator.async_start()
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Unload a config entry."""
-    return True
+async def async_unload_entry(hass: HomeAssistant, entry: LinkyConfigEntry) -> bool:
+    """Unload the entities; the reader task is cancelled with the entry, which closes the port."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -1,0 +1,164 @@
+"""The one place that reads a meter: the port, the reader task, reconnection, decoding and the latest values."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+import logging
+import time
+from typing import Final
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+import serialx
+
+from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
+from .tic import Decoder, Frame, Group, Mode
+from .tic.const import FRAME_PERIOD
+from .tic.link import READ_CHUNK, TicLinkError, TicWriter, close_tic, open_tic
+from .values import MeterValues
+
+_LOGGER = logging.getLogger(__name__)
+
+# The meter is lost when no valid frame came for this many frame periods.
+SILENT_FRAMES: Final = 3
+BACKOFF_FIRST: Final = 1.0
+BACKOFF_MAX: Final = 60.0
+
+type LinkyConfigEntry = ConfigEntry[LinkyCoordinator]
+# What entities read: the group of each label the meter still sends.
+type MeterData = Mapping[str, Group]
+
+
+class LinkState(StrEnum):
+    """State of the link to the meter."""
+
+    WAITING = "waiting"  # the port is open, no frame yet
+    RECEIVING = "receiving"
+    DISCONNECTED = "disconnected"  # the meter was lost; reconnecting
+
+
+class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
+    """Read one meter in a background task and push each frame to the entities.
+
+    The per-frame path (decode, then keep each label's last trustworthy value in `values`) is apart from the
+    decision to publish (`_publish`): today every frame is published and each entity writes its state when its own
+    value changed; privacy levels will publish coarser values at their own pace from the same `values`.
+    """
+
+    config_entry: LinkyConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: LinkyConfigEntry) -> None:
+        """Prepare to read the port of a config entry; nothing is opened yet."""
+        super().__init__(hass, _LOGGER, config_entry=entry, name=entry.title)
+        self.url: str = entry.data[CONF_DEVICE]
+        self.mode = Mode(entry.data[CONF_MODE])
+        self.baudrate: int = entry.data[CONF_BAUDRATE]
+        self.decoder = Decoder(self.mode)
+        self.values = MeterValues()
+        self.link_state = LinkState.WAITING
+        self.last_frame_at: datetime | None = None
+        self.reconnections = 0
+        self.failed_reconnections = 0
+        self._silence = SILENT_FRAMES * FRAME_PERIOD[self.mode]
+        self._lost_logged = False
+        # Entities stay unavailable until the first frame.
+        self.data = {}
+        self.last_update_success = False
+
+    async def async_start(self) -> None:
+        """Open the port and start the reader task; raise ConfigEntryNotReady when the port cannot be opened."""
+        try:
+            reader, writer = await open_tic(self.url, self.baudrate)
+        except TicLinkError as err:
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN, translation_key="cannot_open", translation_placeholders={"error": str(err)}
+            ) from err
+        self.config_entry.async_create_background_task(
+            self.hass, self._run(reader, writer), f"{DOMAIN} reader {self.config_entry.entry_id}"
+        )
+
+    async def _async_update_data(self) -> MeterData:
+        """Return the latest values: the meter pushes its frames, there is nothing to fetch."""
+        if self.link_state is not LinkState.RECEIVING:
+            raise UpdateFailed(translation_domain=DOMAIN, translation_key="not_receiving")
+        return self.data
+
+    async def _run(self, reader: asyncio.StreamReader, writer: TicWriter) -> None:
+        """Read until the entry unloads, reconnecting with exponential backoff whenever the meter is lost."""
+        delay = BACKOFF_FIRST
+        while True:
+            if await self._session(reader, writer):
+                delay = BACKOFF_FIRST
+            while True:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
+                try:
+                    reader, writer = await open_tic(self.url, self.baudrate)
+                except TicLinkError as err:
+                    self.failed_reconnections += 1
+                    _LOGGER.debug("%s: cannot reopen the port: %s", self.name, err)
+                    continue
+                self.reconnections += 1
+                self.link_state = LinkState.WAITING
+                self.async_update_listeners()
+                break
+
+    async def _session(self, reader: asyncio.StreamReader, writer: TicWriter) -> bool:
+        """Read an open port until the meter is lost, then close it; tell whether any frame came."""
+        frames = self.decoder.stats.frames
+        try:
+            reason = await self._read(reader)
+        finally:
+            await close_tic(writer)
+        self._lost(reason)
+        return self.decoder.stats.frames > frames
+
+    async def _read(self, reader: asyncio.StreamReader) -> str:
+        """Decode the stream until it ends, fails or stays silent; return why it stopped."""
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(self._silence) as silence:
+                while chunk := await reader.read(READ_CHUNK):
+                    for frame in self.decoder.feed(chunk):
+                        silence.reschedule(loop.time() + self._silence)
+                        self._receive(frame)
+        except TimeoutError:
+            return f"no valid frame for {self._silence:g} s"
+        except (OSError, serialx.SerialException) as err:
+            return f"read error: {err}"
+        return "end of stream"
+
+    @callback
+    def _receive(self, frame: Frame) -> None:
+        """Take in one frame and publish it."""
+        self.values.apply(frame, time.monotonic())
+        self.last_frame_at = dt_util.utcnow()
+        if self.link_state is not LinkState.RECEIVING:
+            self.link_state = LinkState.RECEIVING
+            if self._lost_logged:
+                _LOGGER.info("%s: the meter is back", self.name)
+                self._lost_logged = False
+        self._publish()
+
+    @callback
+    def _publish(self) -> None:
+        """Hand the latest values to the entities (live: at every frame; each entity writes only a change)."""
+        self.async_set_updated_data(dict(self.values.groups))
+
+    @callback
+    def _lost(self, reason: str) -> None:
+        """Make the entities unavailable and say once that the meter is lost."""
+        if not self._lost_logged:
+            _LOGGER.info("%s: the meter is lost (%s); reconnecting", self.name, reason)
+            self._lost_logged = True
+        else:
+            _LOGGER.debug("%s: still no meter (%s)", self.name, reason)
+        self.link_state = LinkState.DISCONNECTED
+        self.last_update_success = False
+        self.async_update_listeners()

@@ -1,0 +1,342 @@
+"""Sensors of a meter: one per catalogue label it sends, a few derived ones, and the link's diagnostics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorEntityDescription, SensorStateClass
+from homeassistant.const import (
+    EntityCategory,
+    Platform,
+    UnitOfApparentPower,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfPower,
+    UnitOfReactiveEnergy,
+    UnitOfTime,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .coordinator import LinkState, LinkyConfigEntry, LinkyCoordinator
+from .entity import LinkyEntity, LinkyEntityDescription, LinkyLabelEntity, async_add_label_entities, translation_key
+from .tic import CATALOGUE, Group, LabelSpec, Mode, Quantity
+from .tic.interpret import TempoColour, tariff_option, tariff_period, tempo_tomorrow
+from .tic.status import CutOff, Status
+
+PARALLEL_UPDATES = 0
+
+# Horodates without a season (DPM, FPM) are the meter's local time.
+_METER_TIME_ZONE: Final = ZoneInfo("Europe/Paris")
+
+type SensorValue = StateType | datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Measure:
+    """How Home Assistant shows and records a quantity."""
+
+    device_class: SensorDeviceClass | None = None
+    state_class: SensorStateClass | None = None
+    unit: str | None = None
+    suggested_unit: str | None = None
+
+
+_ENERGY: Final = _Measure(
+    SensorDeviceClass.ENERGY, SensorStateClass.TOTAL_INCREASING, UnitOfEnergy.WATT_HOUR, UnitOfEnergy.KILO_WATT_HOUR
+)
+_MEASURES: Final[dict[Quantity, _Measure]] = {
+    Quantity.ENERGY: _ENERGY,
+    Quantity.ENERGY_RETURNED: _ENERGY,
+    Quantity.REACTIVE_ENERGY: _Measure(
+        SensorDeviceClass.REACTIVE_ENERGY,
+        SensorStateClass.TOTAL_INCREASING,
+        UnitOfReactiveEnergy.VOLT_AMPERE_REACTIVE_HOUR,
+        UnitOfReactiveEnergy.KILO_VOLT_AMPERE_REACTIVE_HOUR,
+    ),
+    Quantity.APPARENT_POWER: _Measure(
+        SensorDeviceClass.APPARENT_POWER, SensorStateClass.MEASUREMENT, UnitOfApparentPower.VOLT_AMPERE
+    ),
+    Quantity.APPARENT_POWER_KVA: _Measure(
+        SensorDeviceClass.APPARENT_POWER, SensorStateClass.MEASUREMENT, UnitOfApparentPower.KILO_VOLT_AMPERE
+    ),
+    Quantity.ACTIVE_POWER: _Measure(SensorDeviceClass.POWER, SensorStateClass.MEASUREMENT, UnitOfPower.WATT),
+    Quantity.CURRENT: _Measure(SensorDeviceClass.CURRENT, SensorStateClass.MEASUREMENT, UnitOfElectricCurrent.AMPERE),
+    Quantity.VOLTAGE: _Measure(SensorDeviceClass.VOLTAGE, SensorStateClass.MEASUREMENT, UnitOfElectricPotential.VOLT),
+    Quantity.DURATION: _Measure(SensorDeviceClass.DURATION, None, UnitOfTime.MINUTES),
+    Quantity.ENUM: _Measure(SensorDeviceClass.ENUM),
+    Quantity.TIMESTAMP: _Measure(SensorDeviceClass.TIMESTAMP),
+    Quantity.TEXT: _Measure(),
+}
+
+
+def _integer(group: Group) -> int | None:
+    return int(group.value) if group.value.isascii() and group.value.isdigit() else None
+
+
+def _text(group: Group) -> str:
+    # Values are padded with spaces to their size: show the words.
+    return " ".join(group.value.split())
+
+
+def _moment(group: Group) -> datetime | None:
+    if group.horodate is None:
+        return None
+    moment = group.horodate.moment
+    return moment if moment.tzinfo else moment.replace(tzinfo=_METER_TIME_ZONE)
+
+
+def _enum_value(decode: Callable[[str], Enum | None]) -> Callable[[Group], str | None]:
+    def value(group: Group) -> str | None:
+        # A Tempo colour not announced yet is the state unknown, not an option.
+        if (decoded := decode(group.value)) is None or decoded is TempoColour.UNKNOWN:
+            return None
+        return str(decoded.value)
+
+    return value
+
+
+_ENUM_VALUES: Final[dict[str, Callable[[Group], str | None]]] = {
+    "OPTARIF": _enum_value(tariff_option),
+    "PTEC": _enum_value(tariff_period),
+    "DEMAIN": _enum_value(tempo_tomorrow),
+}
+_VALUES: Final[dict[Quantity, Callable[[Group], SensorValue]]] = {
+    Quantity.TIMESTAMP: _moment,
+    Quantity.TEXT: _text,
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkySensorEntityDescription(SensorEntityDescription, LinkyEntityDescription):
+    """A sensor whose value comes from one label's group."""
+
+    value_fn: Callable[[Group], SensorValue]
+
+
+def _label_description(spec: LabelSpec) -> LinkySensorEntityDescription:
+    assert spec.quantity is not None
+    measure = _MEASURES[spec.quantity]
+    value_fn: Callable[[Group], SensorValue] = (
+        _ENUM_VALUES[spec.label] if spec.quantity is Quantity.ENUM else _VALUES.get(spec.quantity, _integer)
+    )
+    return LinkySensorEntityDescription(
+        key=spec.label,
+        label=spec.label,
+        translation_key=translation_key(spec.label),
+        device_class=measure.device_class,
+        # Contract values and meter constants need no long-term statistics.
+        state_class=None if spec.diagnostic else measure.state_class,
+        native_unit_of_measurement=measure.unit,
+        suggested_unit_of_measurement=measure.suggested_unit,
+        options=[option for option in spec.options if option != TempoColour.UNKNOWN] or None,
+        entity_category=EntityCategory.DIAGNOSTIC if spec.diagnostic else None,
+        entity_registry_enabled_default=spec.enabled,
+        value_fn=value_fn,
+    )
+
+
+def _on_status[T](field: Callable[[Status], T], default: T) -> Callable[[Group], T]:
+    def value(group: Group) -> T:
+        return default if (status := Status.parse(group.value)) is None else field(status)
+
+    return value
+
+
+def _colour(colour: TempoColour | None) -> str | None:
+    return None if colour is None or colour is TempoColour.UNKNOWN else str(colour)
+
+
+def _period_colour(group: Group) -> TempoColour | None:
+    return None if (period := tariff_period(group.value)) is None else period.tempo_colour
+
+
+def _mobile_peak(period: int) -> str:
+    return f"pm{period}" if period else "none"
+
+
+_COLOURS: Final = [str(colour) for colour in TempoColour if colour is not TempoColour.UNKNOWN]
+_MOBILE_PEAKS: Final = ["none", "pm1", "pm2", "pm3"]
+
+
+def _stge(
+    field: str,
+    value: Callable[[Status], str | None],
+    options: list[str],
+    exists: Callable[[Status], bool] = lambda _: True,
+) -> LinkySensorEntityDescription:
+    """Describe an enum sensor of a status register field."""
+    return LinkySensorEntityDescription(
+        key=f"STGE_{field}",
+        label="STGE",
+        translation_key=field,
+        device_class=SensorDeviceClass.ENUM,
+        options=options,
+        value_fn=_on_status(value, None),
+        exists_fn=_on_status(exists, default=False),
+    )
+
+
+def _is_tempo(status: Status) -> bool:
+    return status.tempo_today is not TempoColour.UNKNOWN
+
+
+def _has_mobile_peaks(status: Status) -> bool:
+    return bool(status.mobile_peak_notice or status.mobile_peak)
+
+
+def _peak_time(spec: LabelSpec) -> LinkySensorEntityDescription:
+    """Describe the timestamp sensor of when a maximum power was reached."""
+    return LinkySensorEntityDescription(
+        key=f"{spec.label}_time",
+        label=spec.label,
+        translation_key=f"{translation_key(spec.label)}_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_registry_enabled_default=spec.enabled and not spec.three_phase,
+        value_fn=_moment,
+    )
+
+
+# Sensors derived from a label's value: status register fields, today's Tempo colour, times of the maxima.
+_DERIVED: Final[dict[Mode, tuple[LinkySensorEntityDescription, ...]]] = {
+    Mode.HISTORIC: (
+        LinkySensorEntityDescription(
+            key="PTEC_tempo_today",
+            label="PTEC",
+            translation_key="tempo_today",
+            device_class=SensorDeviceClass.ENUM,
+            options=_COLOURS,
+            value_fn=lambda group: _colour(_period_colour(group)),
+            exists_fn=lambda group: _period_colour(group) is not None,
+        ),
+    ),
+    Mode.STANDARD: (
+        _stge("cut_off", lambda status: status.cut_off.name.lower(), [cut_off.name.lower() for cut_off in CutOff]),
+        _stge("supplier_index", lambda status: str(status.supplier_index), [str(n) for n in range(1, 11)]),
+        _stge("distributor_index", lambda status: str(status.distributor_index), [str(n) for n in range(1, 5)]),
+        _stge("tempo_today", lambda status: _colour(status.tempo_today), _COLOURS, _is_tempo),
+        _stge("tempo_tomorrow", lambda status: _colour(status.tempo_tomorrow), _COLOURS, _is_tempo),
+        _stge(
+            "mobile_peak_notice",
+            lambda status: _mobile_peak(status.mobile_peak_notice),
+            _MOBILE_PEAKS,
+            _has_mobile_peaks,
+        ),
+        _stge("mobile_peak", lambda status: _mobile_peak(status.mobile_peak), _MOBILE_PEAKS, _has_mobile_peaks),
+        *(
+            _peak_time(spec)
+            for spec in CATALOGUE[Mode.STANDARD].values()
+            if spec.horodate and spec.quantity is Quantity.APPARENT_POWER
+        ),
+    ),
+}
+
+
+SENSORS: Final[dict[Mode, tuple[LinkySensorEntityDescription, ...]]] = {
+    mode: (
+        *(
+            _label_description(spec)
+            for spec in specs.values()
+            if spec.quantity is not None and spec.quantity is not Quantity.PROBLEM
+        ),
+        *_DERIVED[mode],
+    )
+    for mode, specs in CATALOGUE.items()
+}
+
+
+class LinkySensor(LinkyLabelEntity, SensorEntity):
+    """A sensor of a label's value."""
+
+    entity_description: LinkySensorEntityDescription
+
+    @property
+    def available(self) -> bool:
+        """Return whether the meter is read and still sends the label."""
+        return super().available and self.label_group() is not None
+
+    def _read(self) -> object:
+        group = self.label_group()
+        self._attr_native_value = None if group is None else self.entity_description.value_fn(group)
+        return self._attr_native_value
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkyLinkSensorEntityDescription(SensorEntityDescription):
+    """A diagnostic sensor of the link to the meter."""
+
+    value_fn: Callable[[LinkyCoordinator], SensorValue]
+
+
+LINK_SENSORS: Final = (
+    LinkyLinkSensorEntityDescription(
+        key="link_state",
+        translation_key="link_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=[str(state) for state in LinkState],
+        value_fn=lambda coordinator: str(coordinator.link_state),
+    ),
+    LinkyLinkSensorEntityDescription(
+        key="frames_received",
+        translation_key="frames_received",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_registry_enabled_default=False,
+        value_fn=lambda coordinator: coordinator.decoder.stats.frames,
+    ),
+    LinkyLinkSensorEntityDescription(
+        key="checksum_errors",
+        translation_key="checksum_errors",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda coordinator: coordinator.decoder.stats.checksum_errors,
+    ),
+    LinkyLinkSensorEntityDescription(
+        key="last_frame",
+        translation_key="last_frame",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_registry_enabled_default=False,
+        value_fn=lambda coordinator: coordinator.last_frame_at,
+    ),
+    LinkyLinkSensorEntityDescription(
+        key="detected_mode",
+        translation_key="detected_mode",
+        device_class=SensorDeviceClass.ENUM,
+        options=[str(mode) for mode in Mode],
+        value_fn=lambda coordinator: str(coordinator.mode),
+    ),
+)
+
+
+class LinkyLinkSensor(LinkyEntity, SensorEntity):
+    """A diagnostic sensor of the link: available even when the meter is not, to tell why."""
+
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    entity_description: LinkyLinkSensorEntityDescription
+
+    def __init__(self, coordinator: LinkyCoordinator, description: LinkyLinkSensorEntityDescription) -> None:
+        """Make the entity of a description."""
+        self.entity_description = description
+        super().__init__(coordinator, description.key)
+
+    @property
+    def available(self) -> bool:
+        """Return True: the link's state is known even when the meter is lost."""
+        return True
+
+    def _read(self) -> object:
+        self._attr_native_value = self.entity_description.value_fn(self.coordinator)
+        return self._attr_native_value
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: LinkyConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    """Add the link's sensors now, and each label's sensors when the meter sends it."""
+    async_add_entities(LinkyLinkSensor(entry.runtime_data, description) for description in LINK_SENSORS)
+    async_add_label_entities(entry, Platform.SENSOR, SENSORS[entry.runtime_data.mode], LinkySensor, async_add_entities)

@@ -1,0 +1,122 @@
+"""The reader: bad input is counted and dropped, indexes are protected, states are written only when they change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED, STATE_UNKNOWN
+from homeassistant.core import Event, HomeAssistant, callback
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.linky_local.coordinator import LinkyCoordinator
+from custom_components.linky_local.tic import Group
+from custom_components.linky_local.tic.encoder import encode_frame
+
+from .conftest import VirtualMeter, wait_for
+
+PREFIX = "sensor.linky_triphase_producteur_standard"
+
+
+def with_values(groups: list[Group], **values: str) -> list[Group]:
+    """Return the groups with some values replaced."""
+    return [replace(group, value=values[group.label]) if group.label in values else group for group in groups]
+
+
+async def test_index_spike_never_reaches_the_energy_dashboard(
+    hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
+) -> None:
+    """A wrong index that got through the checksum is never published: the index guard stops it."""
+    entity_id = f"{PREFIX}_energy_withdrawn"
+    published: list[str] = []
+
+    @callback
+    def record(event: Event) -> None:
+        if event.data["entity_id"] == entity_id:
+            published.append(event.data["new_state"].state)
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, record)
+    groups = virtual_meter.simulator.groups()
+    wh = int(next(group.value for group in groups if group.label == "EAST"))
+    for east in (wh + 10, wh + 20, 99_999_999, wh + 30, 7, wh + 40):
+        await virtual_meter.send_groups(hass, init_integration, with_values(groups, EAST=f"{east:09d}"))
+    assert [float(kwh) for kwh in published] == pytest.approx([(wh + step) / 1000 for step in (10, 20, 30, 40)])
+    assert init_integration.runtime_data.values.guard.stats.rejected == 2
+
+
+async def test_states_written_only_when_they_change(
+    hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
+) -> None:
+    """Frames repeating a value write nothing; a new value is written once."""
+    entity_id = f"{PREFIX}_voltage_phase_1"
+    written: list[str] = []
+
+    @callback
+    def is_ours(data: Mapping[str, Any]) -> bool:
+        return bool(data["entity_id"] == entity_id)
+
+    @callback
+    def record(event: Event) -> None:
+        written.append(event.event_type)
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, record, event_filter=is_ours)
+    hass.bus.async_listen(EVENT_STATE_REPORTED, record, event_filter=is_ours)
+    groups = virtual_meter.simulator.groups()
+    for _ in range(3):
+        await virtual_meter.send_groups(hass, init_integration, with_values(groups, URMS1="231"))
+    await virtual_meter.send_groups(hass, init_integration, with_values(groups, URMS1="229"))
+    assert written == [EVENT_STATE_CHANGED, EVENT_STATE_CHANGED]
+    assert hass.states.get(entity_id).state == "229"
+
+
+async def test_corrupted_group_is_counted_and_dropped(
+    hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
+) -> None:
+    """A group whose checksum fails is counted; its label keeps its last value; the rest of the frame is used."""
+    groups = virtual_meter.simulator.groups()
+    await virtual_meter.send_groups(hass, init_integration, with_values(groups, URMS1="231", URMS2="232"))
+    frame = bytearray(encode_frame(virtual_meter.simulator.mode, with_values(groups, URMS1="240", URMS2="241")))
+    at = frame.index(b"URMS1\t240") + len("URMS1\t24")
+    frame[at] = ord("9")  # 249 with the checksum of 240
+    coordinator: LinkyCoordinator = init_integration.runtime_data
+    frames = coordinator.decoder.stats.frames
+    await virtual_meter.port.send(b"\x00noise\xff" + bytes(frame))
+    await wait_for(coordinator, lambda: coordinator.decoder.stats.frames > frames)
+    await hass.async_block_till_done()
+
+    assert hass.states.get(f"{PREFIX}_voltage_phase_1").state == "231"
+    assert hass.states.get(f"{PREFIX}_voltage_phase_2").state == "241"
+    assert hass.states.get(f"{PREFIX}_checksum_errors").state == "1"
+
+
+async def test_values_that_make_no_sense(
+    hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
+) -> None:
+    """A value of the wrong form, or a label no catalogue knows, harms nothing."""
+    groups = virtual_meter.simulator.groups()
+    await virtual_meter.send_groups(
+        hass,
+        init_integration,
+        [*with_values(groups, SINSTS="ABCDE", STGE="XYZ", RELAIS="999"), Group("SINST1", "00042")],
+    )
+    assert hass.states.get(f"{PREFIX}_apparent_power").state == STATE_UNKNOWN
+    assert hass.states.get(f"{PREFIX}_cut_off_device").state == STATE_UNKNOWN
+    assert hass.states.get("binary_sensor.linky_triphase_producteur_standard_over_voltage").state == STATE_UNKNOWN
+    assert hass.states.get("binary_sensor.linky_triphase_producteur_standard_dry_contact_relay").state == STATE_UNKNOWN
+    await virtual_meter.send_frames(hass, init_integration)
+    assert hass.states.get(f"{PREFIX}_apparent_power").state.isdigit()
+    assert hass.states.get(f"{PREFIX}_cut_off_device").state == "closed"
+
+
+@pytest.mark.parametrize("east", ["0000A0000", "000-00000"])
+async def test_index_that_is_not_a_number_is_ignored(
+    hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter, east: str
+) -> None:
+    """An index of the wrong form is not a reading."""
+    entity_id = f"{PREFIX}_energy_withdrawn"
+    before = hass.states.get(entity_id).state
+    groups = virtual_meter.simulator.groups()
+    await virtual_meter.send_groups(hass, init_integration, with_values(groups, EAST=east))
+    assert hass.states.get(entity_id).state == before

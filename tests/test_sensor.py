@@ -1,0 +1,133 @@
+"""Sensors: what each kind of meter gets, values as the energy dashboard needs them, labels appearing late."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from unittest.mock import patch
+
+from homeassistant.const import STATE_UNAVAILABLE, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.linky_local.tic import Group, parse_horodate
+from custom_components.linky_local.tic.simulator import Profile
+
+from .conftest import VirtualMeter, set_up_for_snapshot, snapshot_entities
+
+
+@pytest.fixture(autouse=True)
+def only_sensors() -> Generator[None]:
+    """Load the sensor platform alone."""
+    with patch("custom_components.linky_local.PLATFORMS", [Platform.SENSOR]):
+        yield
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default", "frozen_wall_clock")
+@pytest.mark.parametrize(
+    "meter_profile",
+    [
+        Profile.HISTORIC_TEMPO,
+        Profile.HISTORIC_TRI,
+        Profile.STANDARD_MONO,
+        Profile.STANDARD_TRI,
+        Profile.STANDARD_TRI_PRODUCER,
+    ],
+)
+async def test_sensors(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    virtual_meter: VirtualMeter,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Each kind of meter gets the sensors of the labels it sends, with their values."""
+    await set_up_for_snapshot(hass, mock_config_entry, virtual_meter)
+    await snapshot_entities(hass, entity_registry, snapshot, mock_config_entry)
+
+
+async def test_disabled_by_default(
+    hass: HomeAssistant, init_integration: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    """Rarely useful sensors are created disabled."""
+    disabled = sorted(
+        reg.unique_id.split("_", 1)[1]
+        for reg in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
+        if reg.disabled_by is not None
+    )
+    assert disabled == [
+        "CCAIN-1",
+        "CCASN-1",
+        "EASF07",
+        "EASF08",
+        "EASF09",
+        "EASF10",
+        "ERQ1",
+        "ERQ2",
+        "ERQ3",
+        "ERQ4",
+        "MSG1",
+        "NJOURF",
+        "NJOURF+1",
+        "SMAXIN-1",
+        "SMAXIN-1_time",
+        "SMAXSN-1",
+        "SMAXSN-1_time",
+        "SMAXSN1-1",
+        "SMAXSN1-1_time",
+        "SMAXSN1_time",
+        "SMAXSN2-1",
+        "SMAXSN2-1_time",
+        "SMAXSN2_time",
+        "SMAXSN3-1",
+        "SMAXSN3-1_time",
+        "SMAXSN3_time",
+        "UMOY1",
+        "UMOY2",
+        "UMOY3",
+        "VTIC",
+        "frames_received",
+        "last_frame",
+    ]
+
+
+@pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_EJP])
+async def test_label_appearing_late(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    virtual_meter: VirtualMeter,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The EJP notice gets its sensor when the meter first sends it, and goes unavailable once it stops."""
+    entity_id = "sensor.linky_monophase_historique_ejp_pre_notice"
+    assert entity_registry.async_get(entity_id) is None
+    groups = virtual_meter.simulator.groups()
+    await virtual_meter.send_groups(hass, init_integration, [*groups, Group("PEJP", "30")])
+    assert hass.states.get(entity_id).state == "30"
+    assert hass.states.get(entity_id).attributes["unit_of_measurement"] == "min"
+
+    # A frame without it (a damaged group?) does not end it; three do.
+    for _ in range(2):
+        await virtual_meter.send_groups(hass, init_integration, groups)
+        assert hass.states.get(entity_id).state == "30"
+    await virtual_meter.send_groups(hass, init_integration, groups)
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+
+
+async def test_restart_restores_late_labels(
+    hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
+) -> None:
+    """A sensor made for a label seen once is there again after a restart, before the label comes back."""
+    entity_id = "sensor.linky_triphase_producteur_standard_mobile_peak_1_start"
+    groups = virtual_meter.simulator.groups()
+    await virtual_meter.send_groups(
+        hass, init_integration, [*groups, Group("DPM1", "00", parse_horodate(" 260116060000"))]
+    )
+    assert hass.states.get(entity_id).state == "2026-01-16T05:00:00+00:00"
+
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await virtual_meter.send_frames(hass, init_integration)
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE

@@ -1,0 +1,68 @@
+"""Every entity's name and state has its English and French translation, and its icon a translation key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from homeassistant.helpers.entity import EntityDescription
+import pytest
+
+from custom_components.linky_local.binary_sensor import BINARY_SENSORS
+from custom_components.linky_local.sensor import LINK_SENSORS, SENSORS
+
+INTEGRATION = Path(__file__).parent.parent / "custom_components" / "linky_local"
+SENSOR_DESCRIPTIONS = [
+    *LINK_SENSORS,
+    *(description for descriptions in SENSORS.values() for description in descriptions),
+]
+BINARY_DESCRIPTIONS = [description for descriptions in BINARY_SENSORS.values() for description in descriptions]
+
+
+def load(name: str) -> dict[str, Any]:
+    """Read a JSON file of the integration."""
+    data: dict[str, Any] = json.loads((INTEGRATION / name).read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.mark.parametrize("language", ["strings.json", "translations/en.json", "translations/fr.json"])
+@pytest.mark.parametrize(
+    ("platform", "descriptions"), [("sensor", SENSOR_DESCRIPTIONS), ("binary_sensor", BINARY_DESCRIPTIONS)]
+)
+def test_every_entity_is_translated(language: str, platform: str, descriptions: list[EntityDescription]) -> None:
+    """Each description's name, and each option of an enum, is translated."""
+    entities = load(language)["entity"][platform]
+    for description in descriptions:
+        assert description.translation_key in entities, description.key
+        translated = entities[description.translation_key]
+        assert translated["name"], description.key
+        options = getattr(description, "options", None) or []
+        assert set(options) <= set(translated.get("state", {})), description.key
+
+
+def test_no_translation_without_an_entity() -> None:
+    """strings.json translates no entity that does not exist, and icons.json gives none an icon."""
+    used = {
+        "sensor": {description.translation_key for description in SENSOR_DESCRIPTIONS},
+        "binary_sensor": {description.translation_key for description in BINARY_DESCRIPTIONS},
+    }
+    for name in ("strings.json", "icons.json"):
+        for platform, keys in load(name)["entity"].items():
+            assert set(keys) <= used[platform], name
+
+
+def test_english_is_a_copy_of_strings() -> None:
+    """translations/en.json is strings.json; translations/fr.json has the same keys."""
+    strings = load("strings.json")
+    assert load("translations/en.json") == strings
+
+    def keys(data: dict[str, Any], prefix: str = "") -> set[str]:
+        return set().union(
+            *(
+                keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}"}
+                for key, value in data.items()
+            )
+        )
+
+    assert keys(load("translations/fr.json")) == keys(strings)
