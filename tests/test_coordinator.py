@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
-from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED, STATE_UNKNOWN
+from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.linky_local.coordinator import LinkyCoordinator
+from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
 from custom_components.linky_local.tic import Group
 from custom_components.linky_local.tic.encoder import encode_frame
+from custom_components.linky_local.tic.status import CutOff, Status
 
 from .conftest import VirtualMeter, wait_for
 
@@ -120,3 +124,40 @@ async def test_index_that_is_not_a_number_is_ignored(
     groups = virtual_meter.simulator.groups()
     await virtual_meter.send_groups(hass, init_integration, with_values(groups, EAST=east))
     assert hass.states.get(entity_id).state == before
+
+
+async def test_status_register_fields(
+    hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
+) -> None:
+    """The status register's fields are sensors; mobile peaks get theirs once the meter announces one."""
+    assert hass.states.get(f"{PREFIX}_mobile_peak_notice") is None
+    status = Status(cut_off=CutOff.OVER_VOLTAGE, supplier_index=3, distributor_index=2, mobile_peak_notice=2)
+    groups = virtual_meter.simulator.groups()
+    await virtual_meter.send_groups(hass, init_integration, with_values(groups, STGE=status.register()))
+    assert hass.states.get(f"{PREFIX}_cut_off_device").state == "over_voltage"
+    assert hass.states.get(f"{PREFIX}_supplier_tariff_index").state == "3"
+    assert hass.states.get(f"{PREFIX}_distributor_tariff_index").state == "2"
+    assert hass.states.get(f"{PREFIX}_mobile_peak_notice").state == "pm2"
+    assert hass.states.get(f"{PREFIX}_mobile_peak").state == "none"
+    # Not a Tempo contract: no Tempo colours.
+    assert hass.states.get(f"{PREFIX}_tempo_colour_today") is None
+
+
+async def test_update_entity_while_receiving(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """Asking for an update fetches nothing: the values stay as the meter sent them."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    entity_id = f"{PREFIX}_voltage_phase_1"
+    before = hass.states.get(entity_id).state
+    await hass.services.async_call("homeassistant", "update_entity", {"entity_id": entity_id}, blocking=True)
+    assert hass.states.get(entity_id).state == before
+
+
+async def test_update_entity_while_lost(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """Asking for an update while the meter is lost does not make its entities available."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    entity_id = f"{PREFIX}_voltage_phase_1"
+    coordinator: LinkyCoordinator = init_integration.runtime_data
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=4.6))
+    await wait_for(coordinator, lambda: coordinator.link_state is LinkState.DISCONNECTED)
+    await hass.services.async_call("homeassistant", "update_entity", {"entity_id": entity_id}, blocking=True)
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
