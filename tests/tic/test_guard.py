@@ -76,8 +76,15 @@ def test_backwards_and_jumps_are_rejected_and_logged(caplog: pytest.LogCaptureFi
         assert guard.check("BASE", "010000055", 4) is J  # 55 Wh in 4 s: more than 54 Wh
     assert guard.check("BASE", "010000054", 4) is A  # the most that fits
     assert guard.value("BASE") == 10_000_054
-    assert guard.stats.rejected_backwards == guard.stats.rejected_jump == 1
     assert guard.stats.rejected == 2
+    assert guard.stats.as_dict() == {
+        "accepted": 2,
+        "discontinuities": 0,
+        "pending": 1,
+        "rejected_backwards": 1,
+        "rejected_jump": 1,
+        "rejected_malformed": 0,
+    }
     assert [record.levelno for record in caplog.records] == [logging.DEBUG] * 2
     assert "reject_jump" in caplog.records[1].getMessage()
 

@@ -7,7 +7,7 @@ import re
 from typing import Final
 
 from .checksum import checksum, checksum_of_sum
-from .const import EOT, ETX, HT, LF, SP, STX, Mode
+from .const import CR, EOT, ETX, HT, LF, SP, STX, Mode
 from .frame import Frame, Group
 from .horodate import parse_horodate
 
@@ -24,7 +24,8 @@ _STANDARD_GROUP: Final = re.compile(
 )
 # Groups of one frame that must agree on a historic checksum method before the decoder holds it.
 _METHOD_QUORUM: Final = 2
-# The longest real frame (standard three-phase producer) is about 1,400 bytes; past this the frame is dropped.
+# The longest real frame (standard three-phase producer) is about 1,400 bytes; past this the frame is dropped. The
+# buffer never holds more than this plus one byte, however long the frame and however large the chunks.
 MAX_FRAME_BYTES: Final = 4096
 
 
@@ -41,6 +42,10 @@ class DecoderStats:
     oversized_frames: int = 0
     empty_frames: int = 0
     bytes_discarded: int = 0
+    # Frames whose groups end with LF and none with CR: a tty not in raw mode turns CR into LF.
+    lf_terminated_frames: int = 0
+    # Frames with no valid group of the decoder's forced mode but valid groups of the other mode: the meter switched.
+    other_mode_frames: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """Return the counters as a plain dict."""
@@ -82,8 +87,10 @@ class Decoder:
                 continue
             match = _CONTROL.search(data, pos)
             stop = end if match is None else match.start()
-            self._buffer += data[pos:stop]
-            pos = stop
+            # Take one byte past the limit at most: a huge chunk without ETX never grows the buffer beyond it.
+            take = min(stop, pos + MAX_FRAME_BYTES + 1 - len(self._buffer))
+            self._buffer += data[pos:take]
+            pos = take
             if len(self._buffer) > MAX_FRAME_BYTES:
                 self.stats.oversized_frames += 1
                 self.stats.bytes_discarded += len(self._buffer)
@@ -117,10 +124,14 @@ class Decoder:
         self._in_frame = False
 
     def _decode(self, body: bytes) -> Frame | None:
+        if CR not in body and LF in body:
+            self.stats.lf_terminated_frames += 1
         mode = self.forced_mode or _detect_mode(body)
         groups = self._standard_groups(body) if mode is Mode.STANDARD else self._historic_groups(body)
         if not groups:
             self.stats.empty_frames += 1
+            if self.forced_mode is not None and _valid_groups_of_other_mode(body, self.forced_mode) >= _METHOD_QUORUM:
+                self.stats.other_mode_frames += 1
             return None
         self.mode = mode
         self.stats.frames += 1
@@ -183,6 +194,19 @@ def _check_historic(found: list[tuple[bytes, bytes, bytes, bytes]], method: int)
             name = label.decode()
             groups[name] = Group(name, value.decode())
     return groups, malformed, errors
+
+
+def _valid_groups_of_other_mode(body: bytes, mode: Mode) -> int:
+    """Count the groups of a frame that are valid in the mode other than `mode` (either historic method)."""
+    if mode is Mode.HISTORIC:
+        return sum(
+            1 for covered, _, _, _, check in _STANDARD_GROUP.findall(body) if covered and checksum(covered) == check[0]
+        )
+    return sum(
+        1
+        for covered, _, _, check in _HISTORIC_GROUP.findall(body)
+        if covered and check[0] in {checksum(covered), checksum_of_sum(sum(covered) + SP)}
+    )
 
 
 def _detect_mode(body: bytes) -> Mode:
