@@ -12,7 +12,7 @@ import sys
 import time
 from types import FrameType
 
-from _ha_api import HomeAssistantApi, HomeAssistantApiError
+from _ha_api import HomeAssistantApi, HomeAssistantApiError, wait_for
 from _stack import (
     DEFAULT_PROFILE,
     DOMAIN,
@@ -122,6 +122,7 @@ def run(args: argparse.Namespace, started: float, venv: Path, children: list[Chi
     children.append(ha)
     log_in(api)
     ensure_entry(api, config, {"device": device, "mode": args.mode, "profile": "" if args.device else args.profile})
+    wait_for(api.is_running, timeout=900, interval=1, what="Home Assistant to finish starting")
     entity_id, before, after = wait_for_live_value(api, timeout=300)
     device_id = api.render_template(f"{{{{ device_id('{entity_id}') }}}}")
     print(

@@ -75,6 +75,14 @@ class HomeAssistantApi:
             return False
         return True
 
+    def is_running(self) -> bool:
+        """Return whether Home Assistant has finished starting (an owner's token is needed).
+
+        Its HTTP server answers long before: on a first start it is still installing packages, and a frontend that
+        loads then can fail to list the services and stay on "Loading..." for good.
+        """
+        return bool(self.request("GET", "/api/config").get("state") == "RUNNING")
+
     def onboarding_steps_done(self) -> dict[str, bool]:
         """Return the onboarding steps and whether each is done (none once an instance is onboarded)."""
         try:

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from _develop import DEMO_NAME, DEMO_PASSWORD, DEMO_USERNAME  # noqa: E402
-from _ha_api import HomeAssistantApi  # noqa: E402
+from _ha_api import HomeAssistantApi, wait_for  # noqa: E402
 from _stack import DEFAULT_PROFILE, free_port, prepare_config, start_home_assistant, start_simulator  # noqa: E402
 
 ARTIFACTS = ROOT / "artifacts" / "e2e"
@@ -70,6 +70,7 @@ def home_assistant(artifacts: Path, runtime_venv: Path) -> Iterator[HomeAssistan
     process, api = start_home_assistant(runtime_venv, config)
     try:
         api.onboard(name=DEMO_NAME, username=DEMO_USERNAME, password=DEMO_PASSWORD)
+        wait_for(api.is_running, timeout=900, interval=1, what="Home Assistant to finish starting")
         yield api
     finally:
         process.stop()
