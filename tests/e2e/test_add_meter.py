@@ -11,8 +11,9 @@ from _ha_api import HomeAssistantApi
 from _stack import DOMAIN
 from playwright.sync_api import Locator, Page, expect
 
-# One sensor row as the accessibility tree reads it: "- text: Voltage phase 1 230 V".
-SENSOR_ROW = re.compile(r"^- text: (?P<name>.+?) (?P<value>-?\d[\d,.]*) ?(?P<unit>[^\d\s]+)$")
+# One sensor row as the accessibility tree reads it: "- text: Voltage phase 1 230 V". A row not updated yet reads
+# "Voltage phase 1 Unknown": units are short.
+SENSOR_ROW = re.compile(r"^- text: (?P<name>.+?) (?P<value>-?\d[\d,.]*) ?(?P<unit>[A-Za-z]{1,5})$")
 
 
 def numeric_sensors(card: Locator) -> dict[str, str]:
@@ -26,15 +27,14 @@ def numeric_sensors(card: Locator) -> dict[str, str]:
 
 
 def wait_for_a_change(card: Locator, timeout: float) -> tuple[str, str, str]:
-    """Wait until one numeric row of the card changes; return (name, before, after)."""
-    first = numeric_sensors(card)
-    assert first, "the device page shows no numeric sensor"
+    """Wait until a numeric row of the card shows another number than it first did; return (name, before, after)."""
+    first: dict[str, str] = {}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        time.sleep(1)
         for name, value in numeric_sensors(card).items():
-            if name in first and value != first[name]:
+            if first.setdefault(name, value) != value:
                 return name, first[name], value
+        time.sleep(1)
     raise AssertionError(f"no value changed on the device page within {timeout:.0f} s: {first}")
 
 
