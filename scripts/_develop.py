@@ -19,6 +19,7 @@ from _stack import (
     ROOT,
     Child,
     add_meter,
+    live_states,
     prepare_config,
     start_home_assistant,
     start_simulator,
@@ -123,6 +124,8 @@ def run(args: argparse.Namespace, started: float, venv: Path, children: list[Chi
     log_in(api)
     ensure_entry(api, config, {"device": device, "mode": args.mode, "profile": "" if args.device else args.profile})
     wait_for(api.is_running, timeout=900, interval=1, what="Home Assistant to finish starting")
+    wait_for(lambda: live_states(api), timeout=300, interval=1, what="the meter's first values")
+    print(f">> First values after {time.time() - started:.0f} s; waiting for one to change (once a minute by default)")
     entity_id, before, after = wait_for_live_value(api, timeout=300)
     device_id = api.render_template(f"{{{{ device_id('{entity_id}') }}}}")
     print(
