@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 import logging
 import time
+import traceback
 from typing import Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -18,6 +19,7 @@ from homeassistant.util import dt as dt_util
 import serialx
 
 from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
+from .health import LineHealth
 from .tic import Decoder, Frame, Group, Mode
 from .tic.const import FRAME_PERIOD
 from .tic.link import READ_CHUNK, TicLinkError, TicWriter, close_tic, open_tic
@@ -60,11 +62,15 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
         self.mode = Mode(entry.data[CONF_MODE])
         self.baudrate: int = entry.data[CONF_BAUDRATE]
         self.decoder = Decoder(self.mode)
+        self.health = LineHealth(hass, entry.entry_id, entry.title, self.mode, self.decoder)
         self.values = MeterValues()
         self.link_state = LinkState.WAITING
         self.last_frame_at: datetime | None = None
         self.reconnections = 0
         self.failed_reconnections = 0
+        # Failures no code path expects (a bug): the reader logs each kind once, then reopens the port.
+        self.unexpected_errors = 0
+        self._failures_logged: set[tuple[str, str, int | None]] = set()
         self._silence = SILENT_FRAMES * FRAME_PERIOD[self.mode]
         self._lost_logged = False
         # Entities stay unavailable until the first frame.
@@ -79,6 +85,7 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
             raise ConfigEntryNotReady(
                 translation_domain=DOMAIN, translation_key="cannot_open", translation_placeholders={"error": str(err)}
             ) from err
+        self.config_entry.async_on_unload(self.health.async_start())
         self.config_entry.async_create_background_task(
             self.hass, self._run(reader, writer), f"{DOMAIN} reader {self.config_entry.entry_id}"
         )
@@ -90,11 +97,18 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
         return self.data
 
     async def _run(self, reader: asyncio.StreamReader, writer: TicWriter) -> None:
-        """Read until the entry unloads, reconnecting with exponential backoff whenever the meter is lost."""
+        """Read until the entry unloads, reconnecting with exponential backoff whenever the meter is lost.
+
+        The reader never dies: an error no code path expects (a bug) is logged and ends the session as a lost meter
+        does, without resetting the backoff.
+        """
         delay = BACKOFF_FIRST
         while True:
-            if await self._session(reader, writer):
-                delay = BACKOFF_FIRST
+            try:
+                if await self._session(reader, writer):
+                    delay = BACKOFF_FIRST
+            except Exception as err:  # noqa: BLE001 - closing the port or telling the entities failed: read on
+                self._unexpected(err)
             while True:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX)
@@ -104,20 +118,28 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
                     self.failed_reconnections += 1
                     _LOGGER.debug("%s: cannot reopen the port: %s", self.name, err)
                     continue
+                except Exception as err:  # noqa: BLE001 - a reader must never die
+                    self.failed_reconnections += 1
+                    self._unexpected(err)
+                    continue
                 self.reconnections += 1
                 self.link_state = LinkState.WAITING
-                self.async_update_listeners()
                 break
 
     async def _session(self, reader: asyncio.StreamReader, writer: TicWriter) -> bool:
-        """Read an open port until the meter is lost, then close it; tell whether any frame came."""
+        """Read an open port until the meter is lost, then close it; tell whether frames came and nothing failed."""
         frames = self.decoder.stats.frames
+        failed = False
         try:
+            self.async_update_listeners()  # the link's state: waiting for a frame
             reason = await self._read(reader)
+        except Exception as err:  # noqa: BLE001 - a reader must never die: the error is logged, the port reopened
+            self._unexpected(err)
+            failed, reason = True, "unexpected error"
         finally:
             await close_tic(writer)
         self._lost(reason)
-        return self.decoder.stats.frames > frames
+        return not failed and self.decoder.stats.frames > frames
 
     async def _read(self, reader: asyncio.StreamReader) -> str:
         """Decode the stream until it ends, fails or stays silent; return why it stopped."""
@@ -125,7 +147,7 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
         try:
             async with asyncio.timeout(self._silence) as silence:
                 while chunk := await reader.read(READ_CHUNK):
-                    for frame in self.decoder.feed(chunk):
+                    for frame in self.health.feed(chunk):
                         silence.reschedule(loop.time() + self._silence)
                         self._receive(frame)
         except TimeoutError:
@@ -161,4 +183,16 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
             _LOGGER.debug("%s: still no meter (%s)", self.name, reason)
         self.link_state = LinkState.DISCONNECTED
         self.last_update_success = False
+        self.health.check()
         self.async_update_listeners()
+
+    def _unexpected(self, err: Exception) -> None:
+        """Log an error no code path expects, with its traceback the first time it happens where it happened."""
+        self.unexpected_errors += 1
+        where = traceback.extract_tb(err.__traceback__)[-1] if err.__traceback__ else None
+        failure = (type(err).__qualname__, where.filename if where else "", where.lineno if where else None)
+        if failure in self._failures_logged:
+            _LOGGER.debug("%s: unexpected error again: %r; reopening the port", self.name, err)
+            return
+        self._failures_logged.add(failure)
+        _LOGGER.error("%s: unexpected error while reading the meter; reopening the port", self.name, exc_info=err)

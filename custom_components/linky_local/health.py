@@ -1,0 +1,147 @@
+"""Repair issues of a meter's line: what the line diagnosis finds, told in words the user can act on.
+
+The reader feeds every chunk it reads through `LineHealth.feed`, which keeps a LineMonitor (tic/diagnosis.py) over the
+reader's decoder and raises or clears one repair issue per problem; a timer checks the line every CHECK_INTERVAL too,
+so that silence is noticed while nothing arrives. An issue clears by itself once the line no longer shows its problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+import logging
+import time
+from typing import Final
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_time_interval
+
+from .const import DOMAIN
+from .tic import Decoder, Frame, Mode
+from .tic.diagnosis import WINDOW_SECONDS, Diagnosis, LineMonitor, Problem
+from .tic.interpret import TariffOption
+
+_LOGGER = logging.getLogger(__name__)
+
+# The line is checked at least this often while nothing arrives: the diagnosis needs a call every minute.
+CHECK_INTERVAL: Final = timedelta(seconds=30)
+# Between frames, a chunk of bytes triggers a check at most this often (seconds).
+CHECK_SECONDS: Final = 1.0
+LEARN_MORE_URL: Final = "https://github.com/linky-local/linky_local#troubleshooting"
+# Problems of the line's quality: once raised, they clear only when valid frames show a good line again, not while
+# the reader waits between two attempts to reopen the port and the line shows nothing either way.
+_SHOWN_BY_FRAMES: Final = frozenset({Problem.TTY_NOT_RAW, Problem.WRONG_SPEED, Problem.MODE_SWITCHED})
+_SEVERITY: Final = {
+    Problem.SILENT: ir.IssueSeverity.ERROR,
+    Problem.WRONG_SPEED: ir.IssueSeverity.ERROR,
+    Problem.MODE_SWITCHED: ir.IssueSeverity.ERROR,
+    Problem.TTY_NOT_RAW: ir.IssueSeverity.WARNING,
+    Problem.TOTAL_INDEX_ONLY: ir.IssueSeverity.WARNING,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A repair issue raised for a problem: the translation key that words it."""
+
+    problem: Problem
+    translation_key: str
+
+
+def issue_id(entry_id: str, problem: Problem) -> str:
+    """Return the id of a config entry's issue for a problem."""
+    return f"{problem}_{entry_id}"
+
+
+class LineHealth:
+    """Watch one meter's line and keep its repair issues in step with what it shows."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str, name: str, mode: Mode, decoder: Decoder) -> None:
+        """Watch the line that `decoder` decodes (in the configured `mode`); raise nothing before `async_start`."""
+        self.hass = hass
+        self.entry_id = entry_id
+        self.name = name
+        self.mode = mode
+        self.monitor = LineMonitor(decoder, time.monotonic())
+        self.issues: dict[Problem, Issue] = {}
+        self.diagnosis: Diagnosis | None = None
+        self._started = False
+        self._next_check = 0.0
+
+    @callback
+    def async_start(self) -> CALLBACK_TYPE:
+        """Start checking the line periodically; return what stops it and clears the issues."""
+        self._started = True
+        cancel = async_track_time_interval(
+            self.hass, self._periodic_check, CHECK_INTERVAL, name=f"{DOMAIN} line check", cancel_on_shutdown=True
+        )
+
+        @callback
+        def stop() -> None:
+            cancel()
+            self._started = False
+            self._update({})
+
+        return stop
+
+    def feed(self, data: bytes) -> list[Frame]:
+        """Decode bytes just read; return the frames they completed, after checking the line if it is due."""
+        at = time.monotonic()
+        frames = self.monitor.feed(data, at)
+        # Silence ends at the first byte: clear its issue then, not at the next check.
+        if frames or at >= self._next_check or Problem.SILENT in self.issues:
+            self._check(at)
+        return frames
+
+    @callback
+    def check(self) -> None:
+        """Check the line now (after a lost session, and periodically)."""
+        self._check(time.monotonic())
+
+    @callback
+    def _periodic_check(self, _now: datetime) -> None:
+        self.check()
+
+    def _check(self, at: float) -> None:
+        self._next_check = at + CHECK_SECONDS
+        self.diagnosis = diagnosis = self.monitor.diagnose(at)
+        if not self._started:
+            return
+        wanted: dict[Problem, Issue] = {}
+        for problem in diagnosis.problems:
+            wanted[problem] = Issue(problem, self._translation_key(problem, diagnosis))
+        # A line problem stays raised while no valid frame came lately: the line has not shown it is good again.
+        if diagnosis.without_frame_for >= WINDOW_SECONDS:
+            for problem in _SHOWN_BY_FRAMES & self.issues.keys() - wanted.keys():
+                wanted[problem] = self.issues[problem]
+        self._update(wanted)
+
+    def _translation_key(self, problem: Problem, diagnosis: Diagnosis) -> str:
+        if problem is Problem.MODE_SWITCHED:
+            other = Mode.STANDARD if self.mode is Mode.HISTORIC else Mode.HISTORIC
+            return f"mode_switched_to_{other}"
+        if problem is Problem.TOTAL_INDEX_ONLY and diagnosis.tariff_option not in {None, TariffOption.BASE}:
+            return "total_index_only_with_periods"  # an option with periods and only a total: certainly wrong
+        return str(problem)
+
+    def _update(self, wanted: dict[Problem, Issue]) -> None:
+        """Raise the issues wanted that are not raised yet (or worded otherwise), clear the others."""
+        for problem in self.issues.keys() - wanted.keys():
+            _LOGGER.debug("%s: %s no more", self.name, problem)
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id(self.entry_id, problem))
+        for problem, issue in wanted.items():
+            if self.issues.get(problem) == issue:
+                continue
+            _LOGGER.debug("%s: %s, repair issue raised", self.name, problem)
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id(self.entry_id, problem),
+                is_fixable=False,
+                learn_more_url=LEARN_MORE_URL,
+                severity=_SEVERITY[problem],
+                translation_key=issue.translation_key,
+                translation_placeholders={"name": self.name},
+            )
+        self.issues = wanted

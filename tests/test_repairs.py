@@ -1,0 +1,216 @@
+"""Repair issues: raised when the line shows a problem the user can fix, cleared by themselves once it is gone."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+import json
+from pathlib import Path
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.linky_local.const import DOMAIN
+from custom_components.linky_local.coordinator import LinkState
+from custom_components.linky_local.health import issue_id
+from custom_components.linky_local.tic import Group, Mode
+from custom_components.linky_local.tic.const import BAUDRATES
+from custom_components.linky_local.tic.diagnosis import SILENCE_SECONDS, WINDOW_SECONDS, Problem
+from custom_components.linky_local.tic.encoder import encode_frame
+from custom_components.linky_local.tic.simulator import Profile, SimulatedMeter
+
+from .conftest import START, VirtualMeter
+from .timeline import Timeline, errors_logged, uart_read
+
+STRINGS = Path(__file__).parent.parent / "custom_components" / "linky_local" / "strings.json"
+ENERGY = "sensor.linky_triphase_producteur_standard_energy_withdrawn"
+# Every issue's translation key, each raised by a test below.
+TRANSLATION_KEYS = {
+    "silent",
+    "total_index_only",
+    "total_index_only_with_periods",
+    "tty_not_raw",
+    "wrong_speed",
+    "mode_switched_to_historic",
+    "mode_switched_to_standard",
+}
+
+
+@pytest.fixture
+def timeline(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, virtual_meter: VirtualMeter, mock_config_entry: MockConfigEntry
+) -> Timeline:
+    """The integration's clocks, frozen at START, moved on by the test."""
+    freezer.move_to(START)
+    return Timeline(hass, freezer, virtual_meter, mock_config_entry)
+
+
+@pytest.fixture
+async def running(hass: HomeAssistant, mock_config_entry: MockConfigEntry, timeline: Timeline) -> MockConfigEntry:
+    """The entry set up, reading its first frames in frozen time."""
+    mock_config_entry.add_to_hass(hass)
+    assert await timeline.complete(hass.config_entries.async_setup(mock_config_entry.entry_id))
+    await timeline.frames(5)
+    assert timeline.coordinator.link_state is LinkState.RECEIVING
+    return mock_config_entry
+
+
+def raised(hass: HomeAssistant, entry: MockConfigEntry) -> dict[Problem, ir.IssueEntry]:
+    """Return the entry's issues, by the problem each is raised for."""
+    registry = ir.async_get(hass)
+    return {
+        problem: found
+        for problem in Problem
+        if (found := registry.async_get_issue(DOMAIN, issue_id(entry.entry_id, problem))) is not None
+    }
+
+
+def assert_issue(
+    hass: HomeAssistant, entry: MockConfigEntry, problem: Problem, translation_key: str, severity: ir.IssueSeverity
+) -> None:
+    """Check that an issue is raised, alone, worded by a translated key that names the meter by its title only."""
+    issues = raised(hass, entry)
+    assert set(issues) == {problem}
+    found = issues[problem]
+    assert (found.translation_key, found.severity, found.is_fixable) == (translation_key, severity, False)
+    assert found.translation_placeholders == {"name": entry.title}
+    assert found.learn_more_url
+    assert translation_key in json.loads(STRINGS.read_text(encoding="utf-8"))["issues"]
+
+
+def test_every_issue_is_translated() -> None:
+    """strings.json words exactly the issues the tests below raise."""
+    assert set(json.loads(STRINGS.read_text(encoding="utf-8"))["issues"]) == TRANSLATION_KEYS
+
+
+async def test_silence_for_ten_minutes(
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Silence: entities unavailable at once and the port reopened over and over; an issue after 10 minutes only."""
+    coordinator = timeline.coordinator
+    await timeline.advance(SILENCE_SECONDS - 30)
+    assert coordinator.link_state is not LinkState.RECEIVING
+    assert hass.states.get(ENERGY).state == STATE_UNAVAILABLE
+    assert coordinator.reconnections >= 8
+    assert raised(hass, running) == {}
+
+    await timeline.advance(60)
+    assert_issue(hass, running, Problem.SILENT, "silent", ir.IssueSeverity.ERROR)
+
+    # The meter speaks again: the issue clears at its first bytes, and its first frame is published.
+    await timeline.run_until(lambda: coordinator.link_state is LinkState.WAITING, within=61)
+    await timeline.send(timeline.next_frame())
+    assert raised(hass, running) == {}
+    assert coordinator.link_state is LinkState.RECEIVING
+    east = next(group.value for group in timeline.meter.simulator.groups() if group.label == "EAST")
+    assert float(hass.states.get(ENERGY).state) == int(east) / 1000
+    assert errors_logged(caplog) == []
+
+
+@pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_BASE])
+async def test_a_linky_sending_only_its_total(
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline
+) -> None:
+    """A Linky in historic mode sending only BASE: a warning, worded for a base option or for one with periods."""
+    assert_issue(hass, running, Problem.TOTAL_INDEX_ONLY, "total_index_only", ir.IssueSeverity.WARNING)
+    groups = timeline.meter.simulator.groups()
+    with_option = [replace(group, value="HC..") if group.label == "OPTARIF" else group for group in groups]
+    await timeline.send(encode_frame(Mode.HISTORIC, with_option))
+    assert_issue(hass, running, Problem.TOTAL_INDEX_ONLY, "total_index_only_with_periods", ir.IssueSeverity.WARNING)
+    # One index per period: the meter was switched, or the contract has them. The issue clears.
+    with_periods = [group for group in with_option if group.label != "BASE"]
+    with_periods += [Group("HCHC", "001234567"), Group("HCHP", "007654321")]
+    await timeline.send(encode_frame(Mode.HISTORIC, with_periods))
+    assert raised(hass, running) == {}
+
+
+def not_raw(data: bytes) -> bytes:
+    """Return the bytes as a tty not in raw mode gives them: CR turned into LF, ETX swallowed (its VINTR)."""
+    return data.replace(b"\r", b"\n").replace(b"\x03", b"")
+
+
+async def test_a_tty_not_in_raw_mode(
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline, caplog: pytest.LogCaptureFixture
+) -> None:
+    """CR turned into LF and ETX swallowed: values still come, and a warning says what alters the line."""
+    coordinator = timeline.coordinator
+    await timeline.frames(WINDOW_SECONDS, not_raw)
+    assert coordinator.link_state is LinkState.RECEIVING
+    assert coordinator.decoder.stats.lf_terminated_frames > 0
+    assert_issue(hass, running, Problem.TTY_NOT_RAW, "tty_not_raw", ir.IssueSeverity.WARNING)
+
+    # Fixed: the warning stays while the last minute still shows mostly the symptoms, then clears by itself.
+    await timeline.frames(1)
+    assert set(raised(hass, running)) == {Problem.TTY_NOT_RAW}
+    await timeline.frames(WINDOW_SECONDS)
+    assert raised(hass, running) == {}
+    assert errors_logged(caplog) == []
+
+
+async def test_the_wrong_speed(
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The meter switched to historic mode, read at 9600 baud: garbage, the meter lost, then an issue."""
+    coordinator = timeline.coordinator
+    historic = SimulatedMeter(Profile.HISTORIC_TRI, start=START, seed=1)
+
+    def at_9600(data: bytes) -> bytes:
+        return uart_read(data, BAUDRATES[Mode.HISTORIC], BAUDRATES[Mode.STANDARD])
+
+    await timeline.frames(WINDOW_SECONDS - 10, at_9600, historic)
+    assert hass.states.get(ENERGY).state == STATE_UNAVAILABLE
+    assert raised(hass, running) == {}
+    # The reader waits longer and longer between attempts: the issue comes at the next session with bytes.
+    await timeline.frames(120, at_9600, historic)
+    assert_issue(hass, running, Problem.WRONG_SPEED, "wrong_speed", ir.IssueSeverity.ERROR)
+    assert coordinator.decoder.stats.bytes_discarded > 0
+
+    # It stays while the reader waits to reopen the port, and clears at the first valid frame.
+    await timeline.run_until(lambda: coordinator.link_state is LinkState.WAITING, within=61)
+    assert set(raised(hass, running)) == {Problem.WRONG_SPEED}
+    await timeline.send(timeline.next_frame())
+    assert raised(hass, running) == {}
+    assert coordinator.link_state is LinkState.RECEIVING
+    assert errors_logged(caplog) == []
+
+
+@pytest.mark.parametrize(
+    ("meter_profile", "other_profile", "translation_key"),
+    [
+        (Profile.HISTORIC_HC, Profile.STANDARD_MONO, "mode_switched_to_standard"),
+        (Profile.STANDARD_TRI_PRODUCER, Profile.HISTORIC_TRI, "mode_switched_to_historic"),
+    ],
+)
+async def test_the_meter_switched_mode(
+    hass: HomeAssistant,
+    running: MockConfigEntry,
+    timeline: Timeline,
+    other_profile: Profile,
+    translation_key: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Valid frames of the other mode at the same speed (ser2net's, set for the new mode): the user is told."""
+    coordinator = timeline.coordinator
+    other = SimulatedMeter(other_profile, start=START, seed=1)
+    await timeline.frames(WINDOW_SECONDS + 60, meter=other)
+    assert coordinator.link_state is not LinkState.RECEIVING
+    assert coordinator.decoder.stats.other_mode_frames >= 3
+    assert_issue(hass, running, Problem.MODE_SWITCHED, translation_key, ir.IssueSeverity.ERROR)
+
+    # Switched back: the first valid frame clears it.
+    await timeline.run_until(lambda: coordinator.link_state is LinkState.WAITING, within=61)
+    await timeline.send(timeline.next_frame())
+    assert coordinator.link_state is LinkState.RECEIVING
+    assert raised(hass, running) == {}
+    assert errors_logged(caplog) == []
+
+
+async def test_unloading_clears_the_issues(hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline) -> None:
+    """An unloaded entry watches no line: its issues go with it."""
+    await timeline.advance(SILENCE_SECONDS + 30)
+    assert set(raised(hass, running)) == {Problem.SILENT}
+    assert await timeline.complete(hass.config_entries.async_unload(running.entry_id))
+    assert raised(hass, running) == {}
