@@ -6,7 +6,6 @@ from dataclasses import replace
 import json
 from pathlib import Path
 
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
@@ -22,8 +21,8 @@ from custom_components.linky_local.tic.diagnosis import SILENCE_SECONDS, WINDOW_
 from custom_components.linky_local.tic.encoder import encode_frame
 from custom_components.linky_local.tic.simulator import Profile, SimulatedMeter
 
-from .conftest import START, VirtualMeter
-from .timeline import Timeline, errors_logged, uart_read
+from .conftest import START
+from .timeline import Timeline, errors_logged, running_fixture, timeline_fixture, uart_read  # noqa: F401 - fixtures
 
 STRINGS = Path(__file__).parent.parent / "custom_components" / "linky_local" / "strings.json"
 ENERGY = "sensor.linky_triphase_producteur_standard_energy_withdrawn"
@@ -37,25 +36,6 @@ TRANSLATION_KEYS = {
     "mode_switched_to_historic",
     "mode_switched_to_standard",
 }
-
-
-@pytest.fixture
-def timeline(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, virtual_meter: VirtualMeter, mock_config_entry: MockConfigEntry
-) -> Timeline:
-    """The integration's clocks, frozen at START, moved on by the test."""
-    freezer.move_to(START)
-    return Timeline(hass, freezer, virtual_meter, mock_config_entry)
-
-
-@pytest.fixture
-async def running(hass: HomeAssistant, mock_config_entry: MockConfigEntry, timeline: Timeline) -> MockConfigEntry:
-    """The entry set up, reading its first frames in frozen time."""
-    mock_config_entry.add_to_hass(hass)
-    assert await timeline.complete(hass.config_entries.async_setup(mock_config_entry.entry_id))
-    await timeline.frames(5)
-    assert timeline.coordinator.link_state is LinkState.RECEIVING
-    return mock_config_entry
 
 
 def raised(hass: HomeAssistant, entry: MockConfigEntry) -> dict[Problem, ir.IssueEntry]:

@@ -53,6 +53,7 @@ class Timeline:
         self.freezer = freezer
         self.meter = meter
         self.entry = entry
+        self.start = meter.simulator.now  # when the clocks stand at first
         self.now = 0.0  # seconds the clocks moved on
         self._meter_at = 0.0  # when the simulated meter's clock last moved
 
@@ -149,3 +150,25 @@ def uart_read(data: bytes, sent_baud: int, read_baud: int) -> bytes:
         received.append(sum(level(at + (n + 1.5) * ratio) << n for n in range(8)))
         at += 9.5 * ratio
     return bytes(received)
+
+
+@pytest.fixture(name="timeline")
+def timeline_fixture(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, virtual_meter: VirtualMeter, mock_config_entry: MockConfigEntry
+) -> Timeline:
+    """The integration's clocks, frozen at the simulated meter's start, moved on by the test."""
+    timeline = Timeline(hass, freezer, virtual_meter, mock_config_entry)
+    freezer.move_to(timeline.start)
+    return timeline
+
+
+@pytest.fixture(name="running")
+async def running_fixture(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, timeline: Timeline
+) -> MockConfigEntry:
+    """The entry set up, reading its first frames in frozen time."""
+    mock_config_entry.add_to_hass(hass)
+    assert await timeline.complete(hass.config_entries.async_setup(mock_config_entry.entry_id))
+    await timeline.frames(5)
+    assert timeline.coordinator.link_state is LinkState.RECEIVING
+    return mock_config_entry
