@@ -23,6 +23,7 @@ from syrupy.assertion import SnapshotAssertion
 import custom_components.linky_local  # noqa: F401
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
 from custom_components.linky_local.coordinator import LinkyCoordinator
+from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 from custom_components.linky_local.tic import Group
 from custom_components.linky_local.tic.encoder import encode_frame
 from custom_components.linky_local.tic.guard import FIRST_VALUE_FRAMES
@@ -269,13 +270,23 @@ def virtual_meter(simulator: SimulatedMeter, port: Port) -> VirtualMeter:
 
 
 @pytest.fixture
-def mock_config_entry(simulator: SimulatedMeter, port: Port) -> MockConfigEntry:
-    """A config entry of the simulated meter, as the config flow makes it."""
+def privacy_level() -> PrivacyLevel | None:
+    """Privacy level of the entry: `live`, so that each frame shows at once; tests of the levels override it.
+
+    None: an entry that never chose one (as the config flow makes it), at the default level.
+    """
+    return PrivacyLevel.LIVE
+
+
+@pytest.fixture
+def mock_config_entry(simulator: SimulatedMeter, port: Port, privacy_level: PrivacyLevel | None) -> MockConfigEntry:
+    """A config entry of the simulated meter, as the config flow makes it, at the privacy level of `privacy_level`."""
     return MockConfigEntry(
         domain=DOMAIN,
         title=TITLES[simulator.profile],
         unique_id=simulator.serial,
         data={CONF_DEVICE: port.url, CONF_MODE: str(simulator.mode), CONF_BAUDRATE: simulator.baudrate},
+        options={} if privacy_level is None else {CONF_PRIVACY_LEVEL: str(privacy_level)},
     )
 
 

@@ -117,7 +117,7 @@ class LinkyBinarySensor(LinkyLabelEntity, BinarySensorEntity):
     @property
     def available(self) -> bool:
         """Return whether the meter is read and sends the label, or the label's absence means off."""
-        return super().available and (self.entity_description.off_when_absent or self.label_group() is not None)
+        return super().available and (self.entity_description.off_when_absent or self.label_sent())
 
     def _read(self) -> object:
         group = self.label_group()

@@ -20,6 +20,9 @@ import serialx
 
 from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
 from .health import LineHealth
+from .privacy import privacy_level
+from .publisher import Publisher
+from .redaction import filter_line_payloads
 from .tic import Decoder, Frame, Group, Mode
 from .tic.const import FRAME_PERIOD
 from .tic.link import READ_CHUNK, TicLinkError, TicWriter, close_tic, open_tic
@@ -49,8 +52,8 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
     """Read one meter in a background task and push each frame to the entities.
 
     The per-frame path (decode, then keep each label's last trustworthy value in `values`) is apart from the
-    decision to publish (`_publish`): today every frame is published and each entity writes its state when its own
-    value changed; privacy levels will publish coarser values at their own pace from the same `values`.
+    decision to publish: the `publisher` decides, at the entry's privacy level, what entities show and when; each
+    entity writes its state when what it shows changed.
     """
 
     config_entry: LinkyConfigEntry
@@ -72,6 +75,8 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
         self.unexpected_errors = 0
         self._failures_logged: set[tuple[str, str, int | None]] = set()
         self._silence = SILENT_FRAMES * FRAME_PERIOD[self.mode]
+        self.publisher = Publisher(hass, self.mode, privacy_level(entry), self._windows_closed, max_hold=self._silence)
+        filter_line_payloads()  # serialx's debug records carry the line's bytes, identifiers included
         self._lost_logged = False
         # Entities stay unavailable until the first frame.
         self.data = {}
@@ -86,6 +91,7 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
                 translation_domain=DOMAIN, translation_key="cannot_open", translation_placeholders={"error": str(err)}
             ) from err
         self.config_entry.async_on_unload(self.health.async_start())
+        self.config_entry.async_on_unload(self.publisher.async_start())
         self.config_entry.async_create_background_task(
             self.hass, self._run(reader, writer), f"{DOMAIN} reader {self.config_entry.entry_id}"
         )
@@ -170,8 +176,18 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
 
     @callback
     def _publish(self) -> None:
-        """Hand the latest values to the entities (live: at every frame; each entity writes only a change)."""
-        self.async_set_updated_data(dict(self.values.groups))
+        """Hand the latest values to the publisher; tell the entities when it has something new for them."""
+        assert self.last_frame_at is not None
+        if self.publisher.frame(self.values.groups, self.last_frame_at) or not self.last_update_success:
+            self.async_set_updated_data(self.publisher.groups)
+
+    @callback
+    def _windows_closed(self) -> None:
+        """Tell the entities that the publisher's windows closed; those of a lost meter stay unavailable."""
+        if self.link_state is LinkState.RECEIVING:
+            self.async_set_updated_data(self.publisher.groups)
+        else:
+            self.async_update_listeners()
 
     @callback
     def _lost(self, reason: str) -> None:

@@ -12,6 +12,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .coordinator import LinkyConfigEntry, LinkyCoordinator
@@ -50,6 +51,11 @@ class LinkyEntity(CoordinatorEntity[LinkyCoordinator]):
         )
         self._shown = self._showing()
 
+    async def async_added_to_hass(self) -> None:
+        """Note, for the privacy ledger, the state Home Assistant writes once the entity is added."""
+        await super().async_added_to_hass()
+        self.coordinator.publisher.writes.record(self.entity_id, dt_util.utcnow())
+
     @abstractmethod
     def _read(self) -> object:
         """Set the state attributes from the coordinator's latest data; return them, to tell a change."""
@@ -60,12 +66,13 @@ class LinkyEntity(CoordinatorEntity[LinkyCoordinator]):
 
     @callback
     def _handle_coordinator_update(self) -> None:
-        """Write the state when what the entity shows changed."""
+        """Write the state when what the entity shows changed, and note it for the privacy ledger."""
         shown = self._showing()
         if shown == self._shown:
             return
         self._shown = shown
         self.async_write_ha_state()
+        self.coordinator.publisher.writes.record(self.entity_id, dt_util.utcnow())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,8 +95,12 @@ class LinkyLabelEntity(LinkyEntity):
         super().__init__(coordinator, description.key)
 
     def label_group(self) -> Group | None:
-        """Return the label's group, None while the meter does not send it."""
-        return self.coordinator.data.get(self.entity_description.label)
+        """Return the label's published group, None while there is none (not sent, or not published yet)."""
+        return self.coordinator.publisher.groups.get(self.entity_description.label)
+
+    def label_sent(self) -> bool:
+        """Tell whether the meter still sends the label."""
+        return self.entity_description.label in self.coordinator.values.groups
 
 
 @callback
@@ -100,16 +111,27 @@ def async_add_label_entities[D: LinkyEntityDescription](
     entity: Callable[[LinkyCoordinator, D], Entity],
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add each description's entity when the meter first sends its label, or at once if it did before a restart."""
+    """Add each description's entity when the meter first sends its label, or at once if it did before a restart.
+
+    An entity the privacy level does not publish (an instantaneous signal at `daily`) is not created, and leaves the
+    entity registry; its recorded history stays in the database, and a finer level brings it back with its entity id.
+    """
     coordinator = entry.runtime_data
     registry = er.async_get(coordinator.hass)
     registered = {
-        reg.unique_id for reg in er.async_entries_for_config_entry(registry, entry.entry_id) if reg.domain == domain
+        reg.unique_id: reg.entity_id
+        for reg in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if reg.domain == domain
     }
     pending: dict[str, list[D]] = {}
     restored: list[D] = []
     for description in descriptions:
-        if f"{meter_id(entry)}_{description.key}" in registered:
+        unique_id = f"{meter_id(entry)}_{description.key}"
+        if not coordinator.publisher.creates(description.label):
+            if unique_id in registered:
+                registry.async_remove(registered[unique_id])
+            continue
+        if unique_id in registered:
             restored.append(description)
         else:
             pending.setdefault(description.label, []).append(description)
@@ -117,7 +139,7 @@ def async_add_label_entities[D: LinkyEntityDescription](
 
     @callback
     def add_new() -> None:
-        data = coordinator.data
+        data = coordinator.values.groups
         new: list[D] = []
         for label in pending.keys() & data.keys():
             waiting: list[D] = []

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorEntityDescription, SensorStateClass
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
 from homeassistant.const import (
     EntityCategory,
     Platform,
@@ -35,6 +42,9 @@ PARALLEL_UPDATES = 0
 
 # Horodates without a season (DPM, FPM) are the meter's local time.
 _METER_TIME_ZONE: Final = ZoneInfo("Europe/Paris")
+# The window a mean covers.
+ATTR_WINDOW_START: Final = "window_start"
+ATTR_WINDOW_END: Final = "window_end"
 
 type SensorValue = StateType | datetime
 
@@ -252,19 +262,48 @@ SENSORS: Final[dict[Mode, tuple[LinkySensorEntityDescription, ...]]] = {
 }
 
 
-class LinkySensor(LinkyLabelEntity, SensorEntity):
-    """A sensor of a label's value."""
+class LinkySensor(LinkyLabelEntity, RestoreSensor):
+    """A sensor of a label's value, as the privacy level publishes it.
+
+    A mean carries the window it covers in its attributes, which the recorder leaves out: the recorded state's time
+    is its window's end. An index or a sampled value published once per window shows its last published value after
+    a restart until its first window ends.
+    """
 
     entity_description: LinkySensorEntityDescription
+    _unrecorded_attributes = frozenset({ATTR_WINDOW_START, ATTR_WINDOW_END})
+    _restored: StateType | date | datetime | Decimal = None
 
     @property
     def available(self) -> bool:
         """Return whether the meter is read and still sends the label."""
-        return super().available and self.label_group() is not None
+        return super().available and self.label_sent()
+
+    async def async_added_to_hass(self) -> None:
+        """Take back the last published value when the level publishes the label once per window."""
+        await super().async_added_to_hass()
+        if (
+            self.coordinator.publisher.restores(self.entity_description.label)
+            and (last := await self.async_get_last_sensor_data()) is not None
+            and last.native_unit_of_measurement == self.native_unit_of_measurement
+        ):
+            self._restored = last.native_value
+            self._shown = self._showing()
 
     def _read(self) -> object:
+        label = self.entity_description.label
+        publisher = self.coordinator.publisher
+        if publisher.averages(label):
+            mean = publisher.mean(label)
+            self._attr_native_value = None if mean is None else mean.value
+            self._attr_extra_state_attributes = (
+                {}
+                if mean is None
+                else {ATTR_WINDOW_START: mean.start.isoformat(), ATTR_WINDOW_END: mean.end.isoformat()}
+            )
+            return self._attr_native_value, mean
         group = self.label_group()
-        self._attr_native_value = None if group is None else self.entity_description.value_fn(group)
+        self._attr_native_value = self._restored if group is None else self.entity_description.value_fn(group)
         return self._attr_native_value
 
 

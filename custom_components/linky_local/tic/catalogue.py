@@ -67,6 +67,9 @@ class LabelSpec:
     enabled: bool = True  # entity enabled by default
     diagnostic: bool = False
     options: tuple[str, ...] = ()  # enum values
+    # The meter computed the value over time (a maximum, a load-curve point, a mean) or it is the meter's clock: never
+    # averaged again; a privacy level publishes its last value at the end of each window, as for an index.
+    sampled: bool = False
 
 
 H, S = Mode.HISTORIC, Mode.STANDARD
@@ -139,7 +142,15 @@ _HISTORIC: Final[tuple[LabelSpec, ...]] = (
         for lbl, sfx, tri in _phases("IMAX")
     ),
     _h("PAPP", "apparent power", USE, unit="VA", quantity=Q.APPARENT_POWER),
-    _h("PMAX", "maximum three-phase power of yesterday", USE, unit="VA", quantity=Q.APPARENT_POWER, three_phase=True),
+    _h(
+        "PMAX",
+        "maximum three-phase power of yesterday",
+        USE,
+        unit="VA",
+        quantity=Q.APPARENT_POWER,
+        three_phase=True,
+        sampled=True,
+    ),
     _h("HHPHC", "peak/off-peak schedule group", TARIFF, kind=TXT, quantity=Q.TEXT, enabled=False, diagnostic=True),
     _h("MOTDETAT", "status word", TECH, kind=TXT, quantity=Q.TEXT, enabled=False, diagnostic=True),
     _h(
@@ -157,7 +168,16 @@ _HISTORIC: Final[tuple[LabelSpec, ...]] = (
 _STANDARD: Final[tuple[LabelSpec, ...]] = (
     _s("ADSC", "meter serial number", ID, kind=TXT),
     _s("VTIC", "TIC version", TECH, kind=TXT, quantity=Q.TEXT, enabled=False, diagnostic=True),
-    _s("DATE", "meter date and time", TECH, kind=HORO, horodate=True, quantity=Q.TIMESTAMP, diagnostic=True),
+    _s(
+        "DATE",
+        "meter date and time",
+        TECH,
+        kind=HORO,
+        horodate=True,
+        quantity=Q.TIMESTAMP,
+        diagnostic=True,
+        sampled=True,
+    ),
     _s("NGTF", "supplier tariff calendar name", TARIFF, kind=TXT, quantity=Q.TEXT),
     _s("LTARF", "current supplier tariff label", TARIFF, kind=TXT, quantity=Q.TEXT),
     _s("EAST", "total active energy withdrawn", USE, unit="Wh", quantity=Q.ENERGY),
@@ -208,6 +228,7 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
             unit="VA",
             quantity=Q.APPARENT_POWER,
             horodate=True,
+            sampled=True,
             three_phase=tri,
         )
         for lbl, sfx, tri in _phases("SMAXSN")
@@ -220,6 +241,7 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
             unit="VA",
             quantity=Q.APPARENT_POWER,
             horodate=True,
+            sampled=True,
             three_phase=tri,
             enabled=False,
         )
@@ -233,6 +255,7 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
         unit="VA",
         quantity=Q.APPARENT_POWER,
         horodate=True,
+        sampled=True,
         producer=True,
     ),
     _s(
@@ -242,6 +265,7 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
         unit="VA",
         quantity=Q.APPARENT_POWER,
         horodate=True,
+        sampled=True,
         producer=True,
         enabled=False,
     ),
@@ -252,6 +276,7 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
         unit="W",
         quantity=Q.ACTIVE_POWER,
         horodate=True,
+        sampled=True,
     ),
     _s(
         "CCASN-1",
@@ -260,6 +285,7 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
         unit="W",
         quantity=Q.ACTIVE_POWER,
         horodate=True,
+        sampled=True,
         enabled=False,
     ),
     _s(
@@ -269,6 +295,7 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
         unit="W",
         quantity=Q.ACTIVE_POWER,
         horodate=True,
+        sampled=True,
         producer=True,
     ),
     _s(
@@ -278,6 +305,7 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
         unit="W",
         quantity=Q.ACTIVE_POWER,
         horodate=True,
+        sampled=True,
         producer=True,
         enabled=False,
     ),
@@ -289,6 +317,7 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
             unit="V",
             quantity=Q.VOLTAGE,
             horodate=True,
+            sampled=True,
             three_phase=n > 1,
             enabled=False,
         )

@@ -1,0 +1,92 @@
+"""Privacy levels: how finely Home Assistant gets a meter's values, and what each label is for the publisher."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.util import dt as dt_util
+
+from .tic import LabelSpec, PrivacyClass, Quantity
+
+CONF_PRIVACY_LEVEL: Final = "privacy_level"
+
+
+class PrivacyLevel(StrEnum):
+    """How finely the instantaneous signals and the energy indexes of a meter are published."""
+
+    LIVE = "live"  # every frame
+    MINUTE = "minute"  # means and indexes once a minute
+    HALF_HOURLY = "half_hourly"  # once every half hour, on :00 and :30: Enedis' own load curve
+    DAILY = "daily"  # indexes once a day, no instantaneous signal: what Enedis collects by default
+
+    @property
+    def window(self) -> timedelta | None:
+        """Return the length of the level's windows (a day may be 23 or 25 hours long); None at live."""
+        return _WINDOWS[self]
+
+
+DEFAULT_PRIVACY_LEVEL: Final = PrivacyLevel.MINUTE
+_WINDOWS: Final = {
+    PrivacyLevel.LIVE: None,
+    PrivacyLevel.MINUTE: timedelta(minutes=1),
+    PrivacyLevel.HALF_HOURLY: timedelta(minutes=30),
+    PrivacyLevel.DAILY: timedelta(days=1),
+}
+
+
+def privacy_level(entry: ConfigEntry) -> PrivacyLevel:
+    """Return the privacy level a config entry chose; an entry that never chose one gets the default."""
+    return PrivacyLevel(entry.options.get(CONF_PRIVACY_LEVEL, DEFAULT_PRIVACY_LEVEL))
+
+
+class Signal(StrEnum):
+    """What a label's value is, which decides how a privacy level publishes it."""
+
+    INSTANTANEOUS = "instantaneous"  # a measurement that may change at any frame: a time-weighted mean per window
+    INDEX = "index"  # a cumulative energy index: its last value at each window's end, never a Wh lost
+    SAMPLED = "sampled"  # computed by the meter over time, or its clock: its last value at each window's end
+    STATE = "state"  # a state, a flag, a tariff or contract value: published as soon as it changes
+
+
+_INDEX_QUANTITIES: Final = frozenset({Quantity.ENERGY, Quantity.ENERGY_RETURNED, Quantity.REACTIVE_ENERGY})
+_MEASUREMENTS: Final = frozenset({Quantity.APPARENT_POWER, Quantity.ACTIVE_POWER, Quantity.CURRENT, Quantity.VOLTAGE})
+
+
+def signal(spec: LabelSpec | None) -> Signal:
+    """Classify a label from its catalogue entry; a label the catalogue does not know has no entity: a state."""
+    if spec is None:
+        return Signal.STATE
+    if spec.quantity in _INDEX_QUANTITIES:
+        return Signal.INDEX
+    if spec.sampled:
+        return Signal.SAMPLED
+    # Contract values and meter constants (subscribed current, maximum current) are states, not measurements.
+    if spec.quantity in _MEASUREMENTS and not spec.diagnostic:
+        return Signal.INSTANTANEOUS
+    return Signal.STATE
+
+
+def is_identifier(spec: LabelSpec | None) -> bool:
+    """Tell whether a label identifies the household (never an entity, never shown)."""
+    return spec is not None and spec.privacy is PrivacyClass.IDENTIFIER
+
+
+def next_boundary(level: PrivacyLevel, after: datetime) -> datetime:
+    """Return the first window boundary of a level strictly after a moment: on the minute, :00 and :30, or midnight.
+
+    Boundaries are the local clock's, so a day ends at local midnight whatever daylight saving time does.
+    """
+    local = dt_util.as_local(after)
+    if level is PrivacyLevel.DAILY:
+        return dt_util.start_of_local_day(local.date() + timedelta(days=1))
+    window = level.window
+    assert window is not None, "live has no windows"
+    # Count in local seconds, so that half hours fall on the local :00 and :30 in any time zone.
+    offset = local.utcoffset() or timedelta(0)
+    seconds = window.total_seconds()
+    local_seconds = after.timestamp() + offset.total_seconds()
+    boundary = (local_seconds // seconds + 1) * seconds - offset.total_seconds()
+    return dt_util.utc_from_timestamp(boundary)
