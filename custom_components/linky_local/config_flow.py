@@ -16,13 +16,22 @@ else:
     import voluptuous as vol
 
 from homeassistant.components import usb
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.core import callback
 from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.selector import SelectSelector, SelectSelectorConfig, SelectSelectorMode, SerialPortSelector
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 
 from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN, MODE_AUTO
 from .meter import meter_kind, serial_number
+from .privacy import CONF_PRIVACY_LEVEL, PrivacyLevel, privacy_level
+from .redaction import filter_line_payloads
 from .tic import Mode
 from .tic.link import (
     Detection,
@@ -64,6 +73,19 @@ DATA_SCHEMA: Final = vol.Schema(
 )
 
 
+OPTIONS_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_PRIVACY_LEVEL): SelectSelector(
+            SelectSelectorConfig(
+                options=[level.value for level in PrivacyLevel],
+                mode=SelectSelectorMode.LIST,
+                translation_key=CONF_PRIVACY_LEVEL,
+            )
+        ),
+    }
+)
+
+
 class NoSerialNumberError(Exception):
     """Frames arrived, none with the meter's serial number."""
 
@@ -74,6 +96,12 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
     VERSION = 1
 
     _discovered_device: str
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> LinkyLocalOptionsFlow:
+        """Return the flow of the meter's privacy level."""
+        return LinkyLocalOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the port and the mode, then read the meter on it."""
@@ -194,8 +222,24 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
         return await self.hass.config_entries.async_unload(entry.entry_id)
 
 
+class LinkyLocalOptionsFlow(OptionsFlowWithReload):
+    """Choose the meter's privacy level; the entry reloads with it, its recorded history stays."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the levels, each explained in a sentence, the current one selected."""
+        if user_input is not None:
+            return self.async_create_entry(data={**self.config_entry.options, **user_input})
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                OPTIONS_SCHEMA, {CONF_PRIVACY_LEVEL: privacy_level(self.config_entry).value}
+            ),
+        )
+
+
 async def _identify(device: str, mode: Mode | None) -> tuple[Detection, str]:
     """Detect the line and read frames until one carries the meter's serial number."""
+    filter_line_payloads()  # serialx's debug records carry the line's bytes, identifiers included
     for _ in range(IDENTIFY_ATTEMPTS):
         detection = await detect(device, mode)
         if serial := serial_number(detection.frame):
