@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 import time
 from typing import Final
 
@@ -50,6 +50,22 @@ async def run_due_timers(hass: HomeAssistant) -> None:
     await hass.async_block_till_done()
 
 
+async def advance_to(hass: HomeAssistant, freezer: FrozenDateTimeFactory, moment: datetime) -> None:
+    """Move the clocks on to a moment, stopping at each timer due before it to run it at its time, as real time would.
+
+    A window's close must write its states at its own time, not at the next frame's.
+    """
+    loop, target = hass.loop, moment.timestamp()
+    while True:
+        due = [handle.when() for handle in get_scheduled_timer_handles(loop) if not handle.cancelled()]
+        if not due or (first := min(due)) >= target:
+            break
+        freezer.move_to(datetime.fromtimestamp(first, UTC) + TIMER_PAST)
+        await run_due_timers(hass)
+    freezer.move_to(moment)
+    await run_due_timers(hass)
+
+
 async def set_up(hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: MockConfigEntry) -> None:
     """Set an entry up, the clocks moving on by small steps while the port opens (serialx waits a moment)."""
     entry.add_to_hass(hass)
@@ -74,9 +90,8 @@ class Clock:
         self.entry = entry
 
     async def move_to(self, moment: datetime) -> None:
-        """Move the clocks to a moment and run the timers due by then (the windows closing on the way)."""
-        self.freezer.move_to(moment)
-        await run_due_timers(self.hass)
+        """Move the clocks to a moment, each timer due on the way run at its own time (the windows closing...)."""
+        await advance_to(self.hass, self.freezer, moment)
 
     async def close(self, boundary: datetime) -> None:
         """Move the clocks just past the moment the windows ending at `boundary` close."""

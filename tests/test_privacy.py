@@ -8,7 +8,7 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNKNOWN
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant, State, callback
 from homeassistant.helpers import entity_registry as er
 import pytest
@@ -148,7 +148,7 @@ def test_a_value_holds_until_the_next_one_at_most_max_hold() -> None:
 
 
 async def test_means_over_each_minute(hass: HomeAssistant, clock: Clock) -> None:
-    """Powers and voltages are published once a minute, as their time-weighted mean, with the window they cover."""
+    """Powers and voltages are published once a minute, as their time-weighted mean over the minute before."""
     powers = written(hass, POWER)
     samples: list[tuple[datetime, float]] = []
     voltages: list[tuple[datetime, float]] = []
@@ -166,11 +166,11 @@ async def test_means_over_each_minute(hass: HomeAssistant, clock: Clock) -> None
     mean = weighted_mean(samples, boundary - CLOSE_LEAD)
     assert mean not in {1200, 3200}  # neither a sample nor the last value
     state = hass.states.get(POWER)
-    assert float(state.state) == round(mean)
-    assert state.attributes["window_start"] == T0.isoformat()
-    assert state.attributes["window_end"] == boundary.isoformat()
-    assert boundary - CLOSE_LEAD <= state.last_updated < boundary
-    assert float(hass.states.get(VOLTAGE).state) == round(weighted_mean(voltages, boundary - CLOSE_LEAD), 1)
+    assert state.state == str(round(mean))
+    assert state.attributes["window_minutes"] == 1
+    assert boundary - CLOSE_LEAD <= state.last_reported < boundary
+    # To the meter's own resolution: whole volts.
+    assert hass.states.get(VOLTAGE).state == str(round(weighted_mean(voltages, boundary - CLOSE_LEAD)))
     assert powers == [STATE_UNKNOWN, str(round(mean))]
 
     # The next minute: 1200 VA went on from the last frame, then 2000 VA; the window starts on the minute.
@@ -180,21 +180,35 @@ async def test_means_over_each_minute(hass: HomeAssistant, clock: Clock) -> None
     await clock.close(boundary + timedelta(minutes=1))
     expected = (1200 * 1.25 + 2000 * 58.75) / 60
     state = hass.states.get(POWER)
-    assert float(state.state) == round(expected)
-    assert state.attributes["window_start"] == boundary.isoformat()
+    assert state.state == str(round(expected))
     assert len(powers) == 3
+
+    # A third minute with the same mean: reported again at its end, no new state (no new row in the database).
+    for second in range(1, 60, 2):
+        await clock.send(boundary + timedelta(minutes=1, seconds=second), SINSTS=f"{round(expected):05d}")
+    await clock.close(boundary + timedelta(minutes=2))
+    state = hass.states.get(POWER)
+    assert state.state == str(round(expected))
+    assert len(powers) == 3
+    assert boundary + timedelta(minutes=2) - CLOSE_LEAD <= state.last_reported < boundary + timedelta(minutes=2)
+    assert state.last_changed < boundary + timedelta(minutes=1)
 
 
 async def test_a_window_without_frames_still_closes(hass: HomeAssistant, clock: Clock) -> None:
-    """Windows follow the clock, not the frames: a window in which the meter fell silent publishes what it measured."""
-    for second in range(0, 10, 2):
+    """Windows follow the clock, not the frames: once the meter is silent, nothing measured is made up."""
+    for second in range(0, 60, 2):
         await clock.send(T0 + timedelta(seconds=second), SINSTS="01000")
     boundary = T0 + timedelta(minutes=1)
     await clock.close(boundary)
     assert hass.states.get(POWER).state == "1000"
-    # Silence: the entities are unavailable, the means of windows with nothing measured are not made up.
+    # Silence from 58 s: the last value holds until the meter is declared lost, 4.5 s later.
+    publisher = clock.entry.runtime_data.publisher
+    await clock.close(boundary + timedelta(minutes=1))
+    assert hass.states.get(POWER).state == STATE_UNAVAILABLE
+    assert publisher.mean("SINSTS").value == 1000
     await clock.close(boundary + timedelta(minutes=2))
-    assert clock.entry.runtime_data.publisher.mean("SINSTS").value is None
+    assert publisher.mean("SINSTS").value is None
+    assert publisher.mean("SINSTS").end == boundary + timedelta(minutes=2)
 
 
 async def test_indexes_at_each_window_end(hass: HomeAssistant, clock: Clock) -> None:
@@ -231,18 +245,7 @@ async def test_live_publishes_every_frame(hass: HomeAssistant, clock: Clock) -> 
     for second, power in ((0, 1000), (1, 1500), (2, 900)):
         await clock.send(T0 + timedelta(seconds=second), SINSTS=f"{power:05d}")
         assert hass.states.get(POWER).state == str(power)
-        assert "window_start" not in hass.states.get(POWER).attributes
-
-
-@pytest.mark.parametrize("privacy_level", [PrivacyLevel.HALF_HOURLY])
-async def test_half_hourly(hass: HomeAssistant, clock: Clock) -> None:
-    """At `half_hourly` the first window ends on the next :00 or :30 of the local clock."""
-    for second in range(0, 30, 2):
-        await clock.send(T0 + timedelta(seconds=second), SINSTS="01000")
-    await clock.close(T0 + timedelta(minutes=1))
-    assert hass.states.get(POWER).state == STATE_UNKNOWN
-    await clock.close(T0 + timedelta(minutes=30))
-    assert hass.states.get(POWER).attributes["window_end"] == "2026-01-15T08:00:00+00:00"
+        assert "window_minutes" not in hass.states.get(POWER).attributes
 
 
 @pytest.fixture
@@ -250,6 +253,21 @@ def meter_never_silent() -> Generator[None]:
     """Let hours pass between two frames without the meter being lost."""
     with patch("custom_components.linky_local.coordinator.SILENT_FRAMES", 100_000):
         yield
+
+
+@pytest.mark.usefixtures("meter_never_silent")
+@pytest.mark.parametrize("privacy_level", [PrivacyLevel.HALF_HOURLY])
+async def test_half_hourly(hass: HomeAssistant, clock: Clock) -> None:
+    """At `half_hourly` windows end on the :00 and :30 of the local clock; the mean covers the half hour."""
+    for minute, power in ((0, 1000), (10, 4000), (20, 1000)):
+        await clock.send(T0 + timedelta(minutes=minute), SINSTS=f"{power:05d}")
+    await clock.close(T0 + timedelta(minutes=1))
+    assert hass.states.get(POWER).state == STATE_UNKNOWN
+    await clock.close(T0 + timedelta(minutes=30))
+    state = hass.states.get(POWER)
+    assert state.attributes["window_minutes"] == 30
+    assert state.last_reported < datetime(2026, 1, 15, 8, tzinfo=UTC)
+    assert state.state == str(round((1000 * 600 + 4000 * 600 + 1000 * 599.75) / 1799.75))
 
 
 @pytest.mark.usefixtures("meter_never_silent")

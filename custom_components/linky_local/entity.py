@@ -68,11 +68,18 @@ class LinkyEntity(CoordinatorEntity[LinkyCoordinator]):
     def _handle_coordinator_update(self) -> None:
         """Write the state when what the entity shows changed, and note it for the privacy ledger."""
         shown = self._showing()
-        if shown == self._shown:
-            return
-        self._shown = shown
-        self.async_write_ha_state()
-        self.coordinator.publisher.writes.record(self.entity_id, dt_util.utcnow())
+        report = self._report_again()
+        if shown != self._shown:
+            self._shown = shown
+            self.async_write_ha_state()
+            self.coordinator.publisher.writes.record(self.entity_id, dt_util.utcnow())
+        elif report:
+            # Unchanged: Home Assistant notes when the state was last reported, and the recorder writes no row.
+            self.async_write_ha_state()
+
+    def _report_again(self) -> bool:
+        """Tell whether to report the state again though it did not change; called at each update."""
+        return False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,8 +4,8 @@ At `live` every frame is published. At the other levels, windows follow the loca
 on :00 and :30, each day at midnight), whether frames come or not:
 
 - an instantaneous signal (power, current, voltage) is published at each window's end as its time-weighted mean
-  over the window: each value weighs the time it held, until the next frame (at most `max_hold` seconds, after
-  which the meter is lost and nothing is measured);
+  over the window, to the meter's own resolution (whole VA, W, A, V): each value weighs the time it held, until the
+  next frame (at most `max_hold` seconds, after which the meter is lost and nothing is measured);
 - an energy index, and a value the meter computed over time (a maximum, a load-curve point, its clock), is
   published at each window's end as its last value; an index is cumulative, so no Wh is ever lost;
 - a state, a flag or a tariff value is published as soon as it changes.
@@ -29,20 +29,17 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
 from .privacy import PrivacyLevel, Signal, next_boundary, signal
-from .tic import CATALOGUE, Group, Mode, Quantity
+from .tic import CATALOGUE, Group, Mode
 
 CLOSE_LEAD: Final = timedelta(seconds=0.25)
 WRITES_PERIOD: Final = timedelta(hours=1)
-# A mean is given to a tenth of what the meter resolves for currents and voltages (whole A and V), to the VA or W
-# for powers, which the meter gives to the VA (historic: to 10 VA).
-_DECIMALS: Final = {Quantity.CURRENT: 1, Quantity.VOLTAGE: 1}
 
 
 @dataclass(frozen=True, slots=True)
 class Mean:
     """The time-weighted mean of a signal over a window; None when nothing was measured in it."""
 
-    value: float | None
+    value: int | None
     start: datetime
     end: datetime
 
@@ -215,18 +212,12 @@ class Publisher:
         assert self._boundary is not None and self._window_start is not None
         boundary, seconds = self._boundary, dt_util.utcnow().timestamp()
         for label, accumulator in self._accumulators.items():
-            self._means[label] = Mean(self._rounded(label, accumulator.close(seconds)), self._window_start, boundary)
+            mean = accumulator.close(seconds)
+            self._means[label] = Mean(None if mean is None else round(mean), self._window_start, boundary)
         self._published.update(self._latest)
         self._window_start = self._exact_until = boundary
         self._schedule(next_boundary(self.level, boundary))
         self._on_publish()
-
-    def _rounded(self, label: str, mean: float | None) -> float | None:
-        if mean is None:
-            return None
-        spec = self._specs.get(label)
-        decimals = _DECIMALS.get(spec.quantity) if spec is not None and spec.quantity is not None else None
-        return round(mean) if decimals is None else round(mean, decimals)
 
     @callback
     def _stop(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Final
@@ -34,6 +34,7 @@ from homeassistant.helpers.typing import StateType
 
 from .coordinator import LinkState, LinkyConfigEntry, LinkyCoordinator
 from .entity import LinkyEntity, LinkyEntityDescription, LinkyLabelEntity, async_add_label_entities, translation_key
+from .publisher import Mean
 from .tic import CATALOGUE, Group, LabelSpec, Mode, Quantity
 from .tic.interpret import TempoColour, tariff_option, tariff_period, tempo_tomorrow
 from .tic.status import CutOff, Status
@@ -42,9 +43,8 @@ PARALLEL_UPDATES = 0
 
 # Horodates without a season (DPM, FPM) are the meter's local time.
 _METER_TIME_ZONE: Final = ZoneInfo("Europe/Paris")
-# The window a mean covers.
-ATTR_WINDOW_START: Final = "window_start"
-ATTR_WINDOW_END: Final = "window_end"
+# A mean's window: the minutes before the moment the state was last reported.
+ATTR_WINDOW_MINUTES: Final = "window_minutes"
 
 type SensorValue = StateType | datetime
 
@@ -265,14 +265,16 @@ SENSORS: Final[dict[Mode, tuple[LinkySensorEntityDescription, ...]]] = {
 class LinkySensor(LinkyLabelEntity, RestoreSensor):
     """A sensor of a label's value, as the privacy level publishes it.
 
-    A mean carries the window it covers in its attributes, which the recorder leaves out: the recorded state's time
-    is its window's end. An index or a sampled value published once per window shows its last published value after
-    a restart until its first window ends.
+    A mean is reported at the end of each window, even when equal to the last one (Home Assistant then notes the time,
+    and writes no new row): the window it covers is the `window_minutes` before the state's last report. An index or
+    a sampled value published once per window shows its last published value after a restart until its first window
+    ends.
     """
 
     entity_description: LinkySensorEntityDescription
-    _unrecorded_attributes = frozenset({ATTR_WINDOW_START, ATTR_WINDOW_END})
     _restored: StateType | date | datetime | Decimal = None
+    _mean: Mean | None = None
+    _reported: Mean | None = None
 
     @property
     def available(self) -> bool:
@@ -294,17 +296,19 @@ class LinkySensor(LinkyLabelEntity, RestoreSensor):
         label = self.entity_description.label
         publisher = self.coordinator.publisher
         if publisher.averages(label):
-            mean = publisher.mean(label)
-            self._attr_native_value = None if mean is None else mean.value
-            self._attr_extra_state_attributes = (
-                {}
-                if mean is None
-                else {ATTR_WINDOW_START: mean.start.isoformat(), ATTR_WINDOW_END: mean.end.isoformat()}
-            )
-            return self._attr_native_value, mean
+            self._mean = publisher.mean(label)
+            self._attr_native_value = None if self._mean is None else self._mean.value
+            window = publisher.level.window
+            self._attr_extra_state_attributes = {ATTR_WINDOW_MINUTES: window // timedelta(minutes=1)} if window else {}
+            return self._attr_native_value
         group = self.label_group()
         self._attr_native_value = self._restored if group is None else self.entity_description.value_fn(group)
         return self._attr_native_value
+
+    def _report_again(self) -> bool:
+        """Report a new window's mean even when equal to the last one."""
+        new, self._reported = self._mean is not self._reported, self._mean
+        return new
 
 
 @dataclass(frozen=True, kw_only=True)
