@@ -102,11 +102,15 @@ class Clock:
 
         Between windows a frame may tell the entities nothing: wait on the decoder, not on the coordinator.
         """
+        simulator = self.meter.simulator
+        await self.send_groups(moment, with_values(simulator.groups(), **values))
+
+    async def send_groups(self, moment: datetime, groups: list[Group]) -> None:
+        """Send a frame of these groups at a moment; wait until it is read."""
         await self.move_to(moment)
         decoder = self.entry.runtime_data.decoder
         expected = decoder.stats.frames + 1
-        simulator = self.meter.simulator
-        await self.meter.port.send(encode_frame(simulator.mode, with_values(simulator.groups(), **values)))
+        await self.meter.port.send(encode_frame(self.meter.simulator.mode, groups))
         for _ in range(READ_STEPS):
             if decoder.stats.frames >= expected:
                 break

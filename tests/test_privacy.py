@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_r
 
 from custom_components.linky_local.privacy import PrivacyLevel, Signal, next_boundary, signal
 from custom_components.linky_local.publisher import CLOSE_LEAD, _Accumulator
-from custom_components.linky_local.tic import CATALOGUE, Mode
+from custom_components.linky_local.tic import CATALOGUE, Group, Mode
 from custom_components.linky_local.tic.simulator import Profile
 
 from .conftest import VirtualMeter
@@ -315,3 +315,20 @@ async def test_an_index_shows_its_last_daily_value_after_a_restart(
     await clock.close(midnight)
     east = next(group.value for group in clock.meter.simulator.groups() if group.label == "EAST")
     assert float(hass.states.get(ENERGY).state) == int(east) / 1000
+
+
+@pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_TRI])
+async def test_historic_short_frames_hold_the_other_signals(hass: HomeAssistant, clock: Clock) -> None:
+    """A phase over its limit brings short frames (its currents only): the apparent power holds its last value."""
+    power = "sensor.linky_triphase_historique_apparent_power"
+    current = "sensor.linky_triphase_historique_current_phase_2"
+    for second in range(0, 30, 2):
+        await clock.send(T0 + timedelta(seconds=second), PAPP="01000", IINST2="010")
+    short = [Group("ADCO", clock.meter.simulator.serial), Group("IINST1", "005"), Group("IINST2", "070")]
+    short += [Group("IINST3", "004"), Group("ADIR2", "070")]
+    for second in range(30, 60, 2):
+        await clock.send_groups(T0 + timedelta(seconds=second), short)
+    await clock.close(T0 + timedelta(minutes=1))
+    assert hass.states.get(power).state == "1000"
+    assert hass.states.get(current).state == str(round((10 * 30 + 70 * 29.75) / 59.75))
+    assert hass.states.get("binary_sensor.linky_triphase_historique_overrun_warning_phase_2").state == "on"
