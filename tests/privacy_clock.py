@@ -25,7 +25,7 @@ from .conftest import VirtualMeter
 
 OPEN_STEP: Final = timedelta(milliseconds=10)
 REAL_PAUSE: Final = 0.001
-READ_STEPS: Final = 2000
+READ_STEPS: Final = 10_000  # 10 s of real time at most, for a loaded machine
 # The loop runs a timer once the clocks are past its time (at epoch magnitudes its resolution is lost to rounding).
 TIMER_PAST: Final = timedelta(microseconds=1)
 # Less than the silence after which the meter is lost, when no frame comes.
