@@ -80,12 +80,13 @@ class WriteLog:
 
     def __init__(self) -> None:
         """Start with no write."""
-        self._writes: dict[str, deque[datetime]] = {}
+        # POSIX seconds: at `live` an entity may write every frame, some 2,800 times an hour.
+        self._writes: dict[str, deque[float]] = {}
 
     def record(self, entity_id: str, at: datetime) -> None:
         """Note a state written."""
         writes = self._writes.setdefault(entity_id, deque())
-        writes.append(at)
+        writes.append(at.timestamp())
         self._trim(writes, at)
 
     def last_hour(self, entity_id: str, now: datetime) -> int:
@@ -95,8 +96,9 @@ class WriteLog:
         return len(writes)
 
     @staticmethod
-    def _trim(writes: deque[datetime], now: datetime) -> None:
-        while writes and writes[0] <= now - WRITES_PERIOD:
+    def _trim(writes: deque[float], now: datetime) -> None:
+        oldest = (now - WRITES_PERIOD).timestamp()
+        while writes and writes[0] <= oldest:
             writes.popleft()
 
 
