@@ -15,8 +15,8 @@ reads each database as Home Assistant left it:
   beside the meter's own growth between the last frames before the same boundaries.
 
 A day at the meter's pace is some 69,000 frames, all of them through Home Assistant: no batching, no sampling. The
-levels run two at a time, one process each: about four minutes on two free cores, the live level the longest (it
-writes a dozen rows a second). `--hours 2` gives a quick look.
+levels run two at a time, one process each: six minutes measured on a two-core machine running another job, the live
+level the longest (it writes a dozen rows a second). `--hours 2` gives a quick look.
 """
 
 from __future__ import annotations

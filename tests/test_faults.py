@@ -18,6 +18,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.linky_local import coordinator as coordinator_module
 from custom_components.linky_local.coordinator import BACKOFF_MAX, LinkState
 from custom_components.linky_local.tic import Frame
 from custom_components.linky_local.tic.decoder import MAX_FRAME_BYTES
@@ -341,3 +342,42 @@ async def test_the_reader_survives_an_unexpected_error(
     assert error.exc_info is not None
     assert error.exc_info[0] is RuntimeError
     assert "unexpected error again" in caplog.text
+
+
+async def test_the_reader_survives_a_bug_when_the_meter_is_lost_or_in_the_port_opener(
+    hass: HomeAssistant,
+    running: MockConfigEntry,
+    timeline: Timeline,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The line check failing when the meter is lost, then the port opener failing: each logged, the reader goes on.
+
+    (An entity failing is Home Assistant's to catch: the coordinator's listeners are called one by one, each guarded.)
+    """
+    coordinator = timeline.coordinator
+    checked = coordinator.health.check
+    opened = coordinator_module.open_tic
+    calls = {"check": 0, "open": 0}
+
+    def check() -> None:
+        calls["check"] += 1
+        if calls["check"] == 1:
+            raise RuntimeError("the line check's bug")
+        checked()
+
+    async def open_tic(url: str, baudrate: int) -> object:
+        calls["open"] += 1
+        if calls["open"] == 1:
+            raise ValueError("the port opener's bug")
+        return await opened(url, baudrate)
+
+    monkeypatch.setattr(coordinator.health, "check", check)
+    monkeypatch.setattr(coordinator_module, "open_tic", open_tic)
+    await timeline.advance(5)  # silence: the meter is lost, and the check fails
+    assert coordinator.link_state is LinkState.DISCONNECTED
+    assert hass.states.get(ENERGY).state == STATE_UNAVAILABLE
+    await recovered(hass, timeline)
+    assert (coordinator.unexpected_errors, coordinator.failed_reconnections, coordinator.reconnections) == (2, 1, 1)
+    errors = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert [record.exc_info[0] for record in errors if record.exc_info] == [RuntimeError, ValueError]

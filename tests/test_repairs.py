@@ -148,9 +148,15 @@ async def test_the_wrong_speed(
     assert_issue(hass, running, Problem.WRONG_SPEED, "wrong_speed", ir.IssueSeverity.ERROR)
     assert coordinator.decoder.stats.bytes_discarded > 0
 
-    # It stays while the reader waits to reopen the port, and clears at the first valid frame.
-    await timeline.run_until(lambda: coordinator.link_state is LinkState.WAITING, within=61)
+    # It stays while nothing arrives (the reader waiting to reopen the port, the line showing neither garbage nor
+    # frames), and clears at the first valid frame.
+    def line_shows_nothing() -> bool:
+        diagnosis = coordinator.health.diagnosis
+        return diagnosis is not None and diagnosis.silent_for > WINDOW_SECONDS and not diagnosis.problems
+
+    await timeline.run_until(line_shows_nothing, within=4 * WINDOW_SECONDS, step=1)
     assert set(raised(hass, running)) == {Problem.WRONG_SPEED}
+    await timeline.run_until(lambda: coordinator.link_state is LinkState.WAITING, within=61)
     await timeline.send(timeline.next_frame())
     assert raised(hass, running) == {}
     assert coordinator.link_state is LinkState.RECEIVING

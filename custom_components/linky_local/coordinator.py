@@ -199,8 +199,8 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
             _LOGGER.debug("%s: still no meter (%s)", self.name, reason)
         self.link_state = LinkState.DISCONNECTED
         self.last_update_success = False
-        self.health.check()
         self.async_update_listeners()
+        self.health.check()
 
     def _unexpected(self, err: Exception) -> None:
         """Log an error no code path expects, with its traceback the first time it happens where it happened."""

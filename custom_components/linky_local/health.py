@@ -58,7 +58,7 @@ class LineHealth:
     """Watch one meter's line and keep its repair issues in step with what it shows."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str, name: str, mode: Mode, decoder: Decoder) -> None:
-        """Watch the line that `decoder` decodes (in the configured `mode`); raise nothing before `async_start`."""
+        """Watch the line that `decoder` decodes (in the configured `mode`); start before the reader does."""
         self.hass = hass
         self.entry_id = entry_id
         self.name = name
@@ -66,13 +66,11 @@ class LineHealth:
         self.monitor = LineMonitor(decoder, time.monotonic())
         self.issues: dict[Problem, Issue] = {}
         self.diagnosis: Diagnosis | None = None
-        self._started = False
         self._next_check = 0.0
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
-        """Start checking the line periodically; return what stops it and clears the issues."""
-        self._started = True
+        """Start checking the line periodically; return what stops it and clears the issues (the reader stops too)."""
         cancel = async_track_time_interval(
             self.hass, self._periodic_check, CHECK_INTERVAL, name=f"{DOMAIN} line check", cancel_on_shutdown=True
         )
@@ -80,7 +78,6 @@ class LineHealth:
         @callback
         def stop() -> None:
             cancel()
-            self._started = False
             self._update({})
 
         return stop
@@ -106,8 +103,6 @@ class LineHealth:
     def _check(self, at: float) -> None:
         self._next_check = at + CHECK_SECONDS
         self.diagnosis = diagnosis = self.monitor.diagnose(at)
-        if not self._started:
-            return
         wanted: dict[Problem, Issue] = {}
         for problem in diagnosis.problems:
             wanted[problem] = Issue(problem, self._translation_key(problem, diagnosis))
