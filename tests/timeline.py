@@ -26,8 +26,8 @@ from .conftest import VirtualMeter
 
 # Real seconds each step gives the loop and the executor: opening a pty or a socket takes a few of them.
 REAL_PAUSE = 0.001
-# Steps to wait for bytes to be read before moving on (the reader may be between two sessions, the bytes lost).
-READ_STEPS = 200
+# Real seconds to wait for bytes to be read, on a loaded machine, unless the reader is between two sessions.
+READ_WITHIN = 10.0
 
 type Transform = Callable[[bytes], bytes]
 
@@ -35,6 +35,11 @@ type Transform = Callable[[bytes], bytes]
 def unchanged(data: bytes) -> bytes:
     """Return the bytes as the meter sent them."""
     return data
+
+
+def real_seconds() -> float:
+    """Return real seconds: freezegun freezes time.monotonic and time.perf_counter, not this clock."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
 def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -110,10 +115,11 @@ class Timeline:
         monitor = self.coordinator.health.monitor
         expected = monitor.received + len(data)
         await self.meter.port.send(data)
-        for _ in range(READ_STEPS):
-            # Between two sessions the bytes are lost, as on a real line (serialx flushes what a port buffered).
-            if monitor.received >= expected or self.coordinator.link_state is LinkState.DISCONNECTED:
-                break
+        deadline = real_seconds() + READ_WITHIN
+        # Between two sessions the bytes are lost, as on a real line (serialx flushes what a port buffered).
+        while monitor.received < expected and self.coordinator.link_state is not LinkState.DISCONNECTED:
+            if real_seconds() > deadline:
+                pytest.fail(f"{len(data)} bytes not read within {READ_WITHIN} s")
             await self.pause()
         await self.hass.async_block_till_done()
 
