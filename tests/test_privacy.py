@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Generator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -204,6 +205,12 @@ async def test_a_window_without_frames_still_closes(hass: HomeAssistant, clock: 
     # Silence from 58 s: the last value holds until the meter is declared lost, 4.5 s later.
     publisher = clock.entry.runtime_data.publisher
     await clock.close(boundary + timedelta(minutes=1))
+    # Declaring the meter lost closes the port first, which serialx finishes in real time.
+    for _ in range(200):
+        if hass.states.get(POWER).state == STATE_UNAVAILABLE:
+            break
+        await asyncio.sleep(0.05)
+        await hass.async_block_till_done()
     assert hass.states.get(POWER).state == STATE_UNAVAILABLE
     assert publisher.mean("SINSTS").value == 1000
     await clock.close(boundary + timedelta(minutes=2))
