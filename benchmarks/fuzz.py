@@ -35,15 +35,6 @@ import tracemalloc
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
-
-from custom_components.linky_local.tic import (
-    Decoder,
-    checksum as checksum_module,
-    decoder as decoder_module,
-    horodate as horodate_module,
-)
-from custom_components.linky_local.tic.diagnosis import LineMonitor
-from custom_components.linky_local.tic.guard import IndexGuard
 from tests.tic.test_fuzz import (
     MODES,
     OPERATIONS,
@@ -55,6 +46,15 @@ from tests.tic.test_fuzz import (
     decode_checked,
     mutate,
 )
+
+from custom_components.linky_local.tic import (
+    Decoder,
+    checksum as checksum_module,
+    decoder as decoder_module,
+    horodate as horodate_module,
+)
+from custom_components.linky_local.tic.diagnosis import LineMonitor
+from custom_components.linky_local.tic.guard import IndexGuard
 
 UV = Path.home() / ".cache/linky-local/tools/bin/uv"
 BENCH_SITE = Path.home() / ".cache/linky-local/bench-site"

@@ -24,7 +24,7 @@ import time
 from types import ModuleType
 
 from custom_components.linky_local.tic import Decoder
-from custom_components.linky_local.tic.simulator import Profile, SimulatedMeter
+from linky_tools.simulator import Profile, SimulatedMeter
 
 PYTELEINFO = "pyteleinfo==0.4.0"
 UV = Path.home() / ".cache/linky-local/tools/bin/uv"

@@ -39,7 +39,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import asy
 
 from custom_components.linky_local.coordinator import LinkyCoordinator
 from custom_components.linky_local.privacy import PrivacyLevel
-from custom_components.linky_local.tic.simulator import Profile, SimulatedMeter
+from linky_tools.simulator import Profile, SimulatedMeter
 from tests.conftest import (  # noqa: F401 - fixtures this module uses
     TcpPort,
     VirtualMeter,

@@ -41,8 +41,8 @@ from custom_components.linky_local.const import DOMAIN
 from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
 from custom_components.linky_local.tic import Decoder, Mode
 from custom_components.linky_local.tic.const import FRAME_PERIOD
-from custom_components.linky_local.tic.encoder import encode_frame
-from custom_components.linky_local.tic.simulator import Fault, SimulatedMeter
+from linky_tools.encoder import encode_frame
+from linky_tools.simulator import Fault, SimulatedMeter
 from tests.conftest import VirtualMeter
 from tests.timeline import Timeline, timeline_fixture  # noqa: F401 - fixture
 

@@ -42,8 +42,7 @@ def parse_args() -> argparse.Namespace:
     source.add_argument(
         "--profile",
         default=DEFAULT_PROFILE,
-        help=f"simulated meter profile (default {DEFAULT_PROFILE}; "
-        "see python -m custom_components.linky_local.tic simulate --help)",
+        help=f"simulated meter profile (default {DEFAULT_PROFILE}; see python -m linky_tools simulate --help)",
     )
     source.add_argument(
         "--device",

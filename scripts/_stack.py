@@ -122,7 +122,7 @@ def start_simulator(python: str, profile: str, port: int, log_path: Path, *, fau
     """Start the simulated meter serving its TIC line on socket://127.0.0.1:port; wait until it listens."""
     if port_accepts(port):
         raise RuntimeError(f"127.0.0.1:{port} is already in use: pick another port for the simulated meter")
-    args = [python, "-m", "custom_components.linky_local.tic", "simulate", "--profile", profile]
+    args = [python, "-m", "linky_tools", "simulate", "--profile", profile]
     args += ["--tcp", f"127.0.0.1:{port}"]
     if faults:
         args += ["--faults", faults]

@@ -25,9 +25,9 @@ from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF
 from custom_components.linky_local.coordinator import LinkyCoordinator
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 from custom_components.linky_local.tic import Group
-from custom_components.linky_local.tic.encoder import encode_frame
 from custom_components.linky_local.tic.guard import FIRST_VALUE_FRAMES
-from custom_components.linky_local.tic.simulator import Profile, SimulatedMeter
+from linky_tools.encoder import encode_frame
+from linky_tools.simulator import Profile, SimulatedMeter
 
 # A winter weekday morning: Tempo colours, peak hours, heating.
 START = datetime(2026, 1, 15, 7, 30, tzinfo=UTC)

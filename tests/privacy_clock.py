@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local.publisher import CLOSE_LEAD
 from custom_components.linky_local.tic import Group
-from custom_components.linky_local.tic.encoder import encode_frame
+from linky_tools.encoder import encode_frame
 
 from .conftest import VirtualMeter
 

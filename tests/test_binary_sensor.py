@@ -14,8 +14,8 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.linky_local.tic import Group
 from custom_components.linky_local.tic.interpret import Relays
-from custom_components.linky_local.tic.simulator import Profile
 from custom_components.linky_local.tic.status import CutOff, Status
+from linky_tools.simulator import Profile
 
 from .conftest import VirtualMeter, set_up_for_snapshot, snapshot_entities
 

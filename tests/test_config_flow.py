@@ -22,8 +22,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.linky_local import config_flow
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
 from custom_components.linky_local.tic import Group, Mode
-from custom_components.linky_local.tic.encoder import encode_frame
 from custom_components.linky_local.tic.link import DETECT_TIMEOUT, TicWriter, close_tic, detect, open_tic
+from linky_tools.encoder import encode_frame
 
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / DOMAIN
 SERIAL = "021861348497"

@@ -16,8 +16,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
 from custom_components.linky_local.tic import Group
-from custom_components.linky_local.tic.encoder import encode_frame
 from custom_components.linky_local.tic.status import CutOff, Status
+from linky_tools.encoder import encode_frame
 
 from .conftest import VirtualMeter, wait_for
 

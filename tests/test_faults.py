@@ -22,7 +22,7 @@ from custom_components.linky_local import coordinator as coordinator_module
 from custom_components.linky_local.coordinator import BACKOFF_MAX, LinkState
 from custom_components.linky_local.tic import Frame
 from custom_components.linky_local.tic.decoder import MAX_FRAME_BYTES
-from custom_components.linky_local.tic.simulator import Fault, Profile, SimulatedMeter
+from linky_tools.simulator import Fault, Profile, SimulatedMeter
 
 from .conftest import Port, PtyPort, TcpPort
 from .timeline import Timeline, errors_logged, running_fixture, timeline_fixture  # noqa: F401 - fixtures

@@ -24,9 +24,9 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.linky_local.coordinator import LinkState
 from custom_components.linky_local.tic import Group, Mode
-from custom_components.linky_local.tic.encoder import encode_frame
 from custom_components.linky_local.tic.guard import DISCONTINUITY_FRAMES
-from custom_components.linky_local.tic.simulator import Profile, SimulatedMeter
+from linky_tools.encoder import encode_frame
+from linky_tools.simulator import Profile, SimulatedMeter
 
 from .timeline import Timeline, errors_logged, timeline_fixture  # noqa: F401 - fixture
 

@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_r
 from custom_components.linky_local.privacy import PrivacyLevel, Signal, next_boundary, signal
 from custom_components.linky_local.publisher import CLOSE_LEAD, _Accumulator
 from custom_components.linky_local.tic import CATALOGUE, Group, Mode
-from custom_components.linky_local.tic.simulator import Profile
+from linky_tools.simulator import Profile
 
 from .conftest import VirtualMeter
 from .privacy_clock import Clock, start_clock

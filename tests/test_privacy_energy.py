@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import asy
 
 from custom_components.linky_local.privacy import PrivacyLevel, next_boundary
 from custom_components.linky_local.publisher import CLOSE_LEAD
-from custom_components.linky_local.tic.simulator import Profile
+from linky_tools.simulator import Profile
 
 from .conftest import VirtualMeter
 from .privacy_clock import TIMER_PAST, Clock, set_up

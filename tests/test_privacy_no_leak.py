@@ -21,7 +21,7 @@ from custom_components.linky_local.const import CONF_DEVICE, CONF_MODE, DOMAIN, 
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 from custom_components.linky_local.redaction import filter_line_payloads
 from custom_components.linky_local.tic import Group
-from custom_components.linky_local.tic.simulator import Profile, SimulatedMeter
+from linky_tools.simulator import Profile, SimulatedMeter
 
 from .conftest import START, VirtualMeter
 

@@ -18,8 +18,8 @@ from custom_components.linky_local.health import issue_id
 from custom_components.linky_local.tic import Group, Mode
 from custom_components.linky_local.tic.const import BAUDRATES
 from custom_components.linky_local.tic.diagnosis import SILENCE_SECONDS, WINDOW_SECONDS, Problem
-from custom_components.linky_local.tic.encoder import encode_frame
-from custom_components.linky_local.tic.simulator import Profile, SimulatedMeter
+from linky_tools.encoder import encode_frame
+from linky_tools.simulator import Profile, SimulatedMeter
 
 from .conftest import START
 from .timeline import Timeline, errors_logged, running_fixture, timeline_fixture, uart_read  # noqa: F401 - fixtures

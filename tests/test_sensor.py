@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.linky_local.tic import Group, parse_horodate
-from custom_components.linky_local.tic.simulator import Profile
+from linky_tools.simulator import Profile
 
 from .conftest import VirtualMeter, set_up_for_snapshot, snapshot_entities
 

@@ -20,7 +20,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
-from custom_components.linky_local.tic.simulator import BITS_PER_BYTE, SimulatedMeter
+from linky_tools.simulator import BITS_PER_BYTE, SimulatedMeter
 
 from .conftest import VirtualMeter
 

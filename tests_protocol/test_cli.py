@@ -13,17 +13,18 @@ import sys
 
 import pytest
 
-from custom_components.linky_local.tic import Mode, cli, link
-from custom_components.linky_local.tic.encoder import encode_frame
+from custom_components.linky_local.tic import Mode, link
 from custom_components.linky_local.tic.frame import Group
 from custom_components.linky_local.tic.horodate import parse_horodate
-from custom_components.linky_local.tic.serve import serve_tcp
-from custom_components.linky_local.tic.simulator import SimulatedMeter
+from linky_tools import cli
+from linky_tools.encoder import encode_frame
+from linky_tools.serve import serve_tcp
+from linky_tools.simulator import SimulatedMeter
 
 from .conftest import CAPTURES, read_capture
 
-ROOT = Path(__file__).resolve().parents[2]
-COMMAND = [sys.executable, "-m", "custom_components.linky_local.tic"]
+ROOT = Path(__file__).resolve().parents[1]
+COMMAND = [sys.executable, "-m", "linky_tools"]
 STANDARD = [
     Group("ADSC", "041864543210"),
     Group("DATE", "", parse_horodate("E260712140327")),

@@ -18,9 +18,9 @@ from custom_components.linky_local.tic.diagnosis import (
     LineMonitor,
     Problem,
 )
-from custom_components.linky_local.tic.encoder import encode_frame
 from custom_components.linky_local.tic.interpret import TariffOption
-from custom_components.linky_local.tic.simulator import BITS_PER_BYTE, Fault, Profile, SimulatedMeter
+from linky_tools.encoder import encode_frame
+from linky_tools.simulator import BITS_PER_BYTE, Fault, Profile, SimulatedMeter
 
 from .conftest import read_capture
 

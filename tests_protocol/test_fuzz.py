@@ -19,9 +19,9 @@ from custom_components.linky_local.tic import Decoder, Frame, Mode
 from custom_components.linky_local.tic.const import STX
 from custom_components.linky_local.tic.decoder import MAX_FRAME_BYTES
 from custom_components.linky_local.tic.diagnosis import LineMonitor
-from custom_components.linky_local.tic.encoder import encode_group
 from custom_components.linky_local.tic.guard import IndexGuard
-from custom_components.linky_local.tic.simulator import Profile, SimulatedMeter
+from linky_tools.encoder import encode_group
+from linky_tools.simulator import Profile, SimulatedMeter
 
 from .conftest import capture_files
 

@@ -17,12 +17,11 @@ import math
 import random
 from typing import Final
 
-from .catalogue import TEMPO_INDEXES
-from .const import BAUDRATES, CR, EOT, LF, Mode
-from .encoder import encode_frame
-from .frame import Group
-from .horodate import Horodate, format_horodate, parse_horodate
-from .interpret import (
+from custom_components.linky_local.tic.catalogue import TEMPO_INDEXES
+from custom_components.linky_local.tic.const import BAUDRATES, CR, EOT, LF, Mode
+from custom_components.linky_local.tic.frame import Group
+from custom_components.linky_local.tic.horodate import Horodate, format_horodate, parse_horodate
+from custom_components.linky_local.tic.interpret import (
     ProfileBlock,
     Relays,
     TariffOption,
@@ -33,7 +32,9 @@ from .interpret import (
     optarif_value,
     ptec_value,
 )
-from .status import Status
+from custom_components.linky_local.tic.status import Status
+
+from .encoder import encode_frame
 
 # A TIC character on the line: start bit, 7 data bits, parity, stop bit.
 BITS_PER_BYTE: Final = 10

@@ -9,8 +9,9 @@ import os
 import re
 from typing import Final, Protocol, Self
 
-from .const import BAUDRATES, Mode
-from .decoder import Decoder
+from custom_components.linky_local.tic.const import BAUDRATES, Mode
+from custom_components.linky_local.tic.decoder import Decoder
+
 from .simulator import BITS_PER_BYTE
 
 # Bytes written at once: small enough that a reader joining mid-frame sees the tail of a frame, as on a real line.

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import pytest
 
 from custom_components.linky_local.tic import Decoder, Frame, Mode
-from custom_components.linky_local.tic.encoder import encode_frame
 from custom_components.linky_local.tic.frame import Group
 from custom_components.linky_local.tic.link import close_tic, open_tic
-from custom_components.linky_local.tic.serve import CaptureReplay, MeterServer, serve_pty, serve_tcp
-from custom_components.linky_local.tic.simulator import SimulatedMeter
+from linky_tools.encoder import encode_frame
+from linky_tools.serve import CaptureReplay, MeterServer, serve_pty, serve_tcp
+from linky_tools.simulator import SimulatedMeter
 
 from .conftest import read_capture
 

@@ -1,4 +1,4 @@
-"""Command line: decode captures, simulate or replay a meter, read a real one (`python -m ...tic --help`)."""
+"""Command line: decode captures, simulate or replay a meter, read a real one (`python -m linky_tools --help`)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from pathlib import Path
 import sys
 from typing import Any, Final
 
-from .const import FRAME_PERIOD, Mode
-from .decoder import Decoder, DecoderStats
-from .frame import Frame
+from custom_components.linky_local.tic.const import FRAME_PERIOD, Mode
+from custom_components.linky_local.tic.decoder import Decoder, DecoderStats
+from custom_components.linky_local.tic.frame import Frame
+
 from .serve import CaptureReplay, FrameSource, MeterServer, serve_pty, serve_tcp
 from .simulator import Fault, Profile, SimulatedMeter
 
@@ -128,7 +129,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 async def _read_line(url: str, mode: Mode | None) -> None:
-    from . import link
+    from custom_components.linky_local.tic import link
 
     detection = await link.detect(url, mode)
     print(
@@ -147,7 +148,7 @@ async def _read_line(url: str, mode: Mode | None) -> None:
 
 
 def _read(args: argparse.Namespace) -> int:
-    from .link import NothingReceivedError, PortBusyError, TicLinkError
+    from custom_components.linky_local.tic.link import NothingReceivedError, PortBusyError, TicLinkError
 
     hints = {
         PortBusyError: "another program holds the port (stop it, or the integration, first)",
@@ -166,7 +167,7 @@ def _read(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """Build the command line parser."""
-    root = argparse.ArgumentParser(prog="python -m custom_components.linky_local.tic", description=__doc__)
+    root = argparse.ArgumentParser(prog="python -m linky_tools", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
     modes = ["auto", *Mode]
 

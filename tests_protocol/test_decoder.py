@@ -10,8 +10,8 @@ import pytest
 from custom_components.linky_local.tic import Decoder, Frame, Group, Mode
 from custom_components.linky_local.tic.checksum import checksum
 from custom_components.linky_local.tic.decoder import MAX_FRAME_BYTES
-from custom_components.linky_local.tic.encoder import encode_frame, encode_group
 from custom_components.linky_local.tic.horodate import parse_horodate
+from linky_tools.encoder import encode_frame, encode_group
 
 from .conftest import capture_files, read_capture
 

@@ -12,7 +12,6 @@ import pytest
 
 from custom_components.linky_local.tic import Decoder, Frame, Group, Mode
 from custom_components.linky_local.tic.checksum import checksum
-from custom_components.linky_local.tic.encoder import encode_frame, encode_group
 from custom_components.linky_local.tic.guard import (
     DEFAULT_MAX_POWER_VA,
     DISCONTINUITY_FRAMES,
@@ -23,7 +22,8 @@ from custom_components.linky_local.tic.guard import (
     Verdict,
     max_power_va,
 )
-from custom_components.linky_local.tic.simulator import Profile, SimulatedMeter
+from linky_tools.encoder import encode_frame, encode_group
+from linky_tools.simulator import Profile, SimulatedMeter
 
 A, R, D, P = Verdict.ACCEPT, Verdict.REJECT_BACKWARDS, Verdict.ACCEPT_DISCONTINUITY, Verdict.PENDING
 J, M = Verdict.REJECT_JUMP, Verdict.REJECT_MALFORMED

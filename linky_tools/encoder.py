@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .checksum import checksum
-from .const import CR, ETX, LF, STX, Mode
-from .frame import Group
+from custom_components.linky_local.tic.checksum import checksum
+from custom_components.linky_local.tic.const import CR, ETX, LF, STX, Mode
+from custom_components.linky_local.tic.frame import Group
 
 
 def encode_group(mode: Mode, group: Group, *, historic_method: int = 1) -> bytes:

@@ -1,0 +1,34 @@
+"""Fixtures of the protocol and tools tests: no Home Assistant here, not even its test plugin."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+import sys
+
+import pytest
+
+# Before anything imports the protocol package: it must come without the integration, so without Home Assistant.
+import linky_tools  # noqa: F401
+
+CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "captures"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_home_assistant() -> Generator[None]:
+    """Fail the run if anything the protocol tests use imported Home Assistant."""
+    yield
+    assert "homeassistant" not in sys.modules, "the protocol package or the tools imported Home Assistant"
+
+
+def capture_files() -> list[Path]:
+    """Return the real captures beside the project, none when the folder is absent."""
+    return sorted(CAPTURES.glob("*.tic")) if CAPTURES.is_dir() else []
+
+
+def read_capture(name: str) -> bytes:
+    """Return a capture's bytes, skipping the test when the captures are absent."""
+    path = CAPTURES / name
+    if not path.is_file():
+        pytest.skip(f"capture {name} absent")
+    return path.read_bytes()
