@@ -74,6 +74,21 @@ def test_decode_stdin_historic() -> None:
     assert json.loads(result.stderr)["frames"] == 2
 
 
+def test_decode_damaged_separators() -> None:
+    # An adapter that delivers 0x0E, 0x0F or 0x0B instead of LF, and damages every STX after the first frame.
+    frame = encode_frame(Mode.STANDARD, STANDARD)
+    damaged = [frame[:1] + frame[1:].replace(b"\n", bytes([byte])) for byte in (0x0E, 0x0F, 0x0B)]
+    data = damaged[0] + b"".join(b"\x0b" + other[1:] for other in damaged[1:])
+    result = _run("decode", "-", data=data)
+    assert result.returncode == 0
+    lines = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [line["groups"] for line in lines] == [{group.label: group.value for group in STANDARD}] * 3
+    stats = json.loads(result.stderr)
+    assert stats["damaged_separator_groups"] == 3 * len(STANDARD)
+    assert stats["frames_without_stx"] == 2
+    assert stats["checksum_errors"] == 0
+
+
 @pytest.mark.skipif(not CAPTURES.is_dir(), reason="captures absent")
 @pytest.mark.parametrize("path", sorted(CAPTURES.glob("*.tic")) if CAPTURES.is_dir() else [], ids=lambda p: p.name)
 def test_decode_captures(path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,6 +12,7 @@ from custom_components.linky_local.tic.checksum import checksum
 from custom_components.linky_local.tic.decoder import MAX_FRAME_BYTES
 from custom_components.linky_local.tic.horodate import parse_horodate
 from linky_tools.encoder import encode_frame, encode_group
+from linky_tools.simulator import Profile, SimulatedMeter
 
 from .conftest import capture_files, read_capture
 
@@ -274,3 +275,100 @@ def test_control_heavy_bytes_never_raise(data: bytes) -> None:
     decoder.feed(data)
     stats = decoder.stats
     assert stats.frames + stats.empty_frames <= data.count(2) + data.count(3)
+
+
+def _damaged(frame: bytes, separator: int, start: bytes = b"\x02") -> bytes:
+    """Turn every group's LF into `separator` and the frame's STX into `start`, as some adapters deliver them."""
+    return start + frame[1:].replace(b"\n", bytes([separator]))
+
+
+def _meter_frames(profile: Profile, count: int) -> list[bytes]:
+    meter = SimulatedMeter(profile, start=datetime(2026, 1, 14, 17, 0, tzinfo=UTC), seed=4)
+    return [meter.next_frame(elapsed=30.0) for _ in range(count)]
+
+
+@pytest.mark.parametrize("separator", [0x0B, 0x0E, 0x0F, 0x00, 0x1F])
+@pytest.mark.parametrize("profile", [Profile.STANDARD_MONO, Profile.HISTORIC_HC])
+def test_groups_behind_a_damaged_separator_are_recovered(separator: int, profile: Profile) -> None:
+    clean = _meter_frames(profile, 1)[0]
+    expected = _values(_one(Decoder(), clean))
+    decoder = Decoder()
+    frame = _one(decoder, _damaged(clean, separator))
+    assert _values(frame) == expected
+    assert frame.mode is Mode.STANDARD if profile is Profile.STANDARD_MONO else Mode.HISTORIC
+    assert decoder.stats.damaged_separator_groups == len(expected)
+    assert decoder.stats.checksum_errors == decoder.stats.malformed_groups == 0
+
+
+def test_linkytic_report_mixed_separators() -> None:
+    # Lines from hekmon/linkytic issue 67: some groups start with 0x0E, 0x0F or 0x0B, the others with LF.
+    data = (
+        b"\x02\nEASF03\t001548023\t;\r\x0eEASF04\t002860327\tA\r\x0eEASF05\t000856392\tG\r"
+        b"\nIRMS3\t004\t4\r\x0fURMS1\t235\tD\r\nNJOURF+1\t00\tB\r\x0bPJOURF+1\t00004001 06004002 16004001 NONUTILE"
+        b" NONUTILE NONUTILE NONUTILE NONUTILE NONUTILE NONUTILE NONUTILE\t1\r\x03"
+    )
+    decoder = Decoder()
+    frame = _one(decoder, data)
+    assert list(frame.groups) == ["EASF03", "EASF04", "EASF05", "IRMS3", "URMS1", "NJOURF+1", "PJOURF+1"]
+    assert frame.value("EASF04") == "002860327"
+    assert frame.value("PJOURF+1").startswith("00004001 06004002 16004001 NONUTILE")
+    assert decoder.stats.damaged_separator_groups == 4
+    assert decoder.stats.checksum_errors == 0
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 2])
+def test_frames_with_a_damaged_stx_and_every_separator_damaged(chunk: int | None) -> None:
+    frames = _meter_frames(Profile.STANDARD_MONO, 4)
+    data = b"".join(_damaged(frame, 0x0F, start=b"\x0b") for frame in frames)
+    decoder = Decoder()
+    pieces = [data] if chunk is None else [data[n : n + chunk] for n in range(0, len(data), chunk)]
+    decoded = [frame for piece in pieces for frame in decoder.feed(piece)]
+    # The first frame is lost as when joining mid-stream: nothing tells where it starts until its ETX.
+    assert [_values(frame) for frame in decoded] == [_values(_one(Decoder(), frame)) for frame in frames[1:]]
+    groups = sum(len(frame.groups) for frame in decoded)
+    assert groups > 3 * 30
+    assert decoder.stats.frames_without_stx == 3
+    assert decoder.stats.damaged_separator_groups == groups
+    assert decoder.stats.checksum_errors == decoder.stats.malformed_groups == decoder.stats.empty_frames == 0
+
+
+def test_esphome_report_stx_read_as_a_letter() -> None:
+    # esphome/esphome issue 17291: "...0D 03 43 0A 41 44 53 43...": STX read as 'C', then groups behind 0x0F.
+    groups = [Group("ADSC", "022361418503"), Group("VTIC", "02"), Group("EAST", "013571151")]
+    frame = _damaged(encode_frame(Mode.STANDARD, groups), 0x0F, start=b"C")
+    frame = b"C\n" + frame[2:]  # its first group still starts with LF
+    decoder = Decoder()
+    decoded = decoder.feed(frame + frame)
+    assert [_values(frame) for frame in decoded] == [{group.label: group.value for group in groups}]
+    assert decoder.stats.frames_without_stx == 1
+    assert decoder.stats.damaged_separator_groups == 2
+
+
+def test_a_damaged_separator_never_lets_a_bad_checksum_through() -> None:
+    data = bytearray(_damaged(encode_frame(Mode.STANDARD, _standard()), 0x0E))
+    data[data.index(b"NGTF") + 6] ^= 0x01
+    decoder = Decoder()
+    frame = _one(decoder, bytes(data))
+    assert "NGTF" not in frame.groups
+    assert len(frame.groups) == len(_standard()) - 1
+    assert decoder.stats.checksum_errors == 1
+
+
+def test_after_etx_only_valid_groups_make_a_frame() -> None:
+    frame = encode_frame(Mode.HISTORIC, HISTORIC)
+    decoder = Decoder()
+    # Between two frames: noise, then what looks like a group but fails its checksum, then a bare ETX.
+    assert len(decoder.feed(frame + b"\x0bnoise\r\x0eADCO 1 Z\r\x03" + frame)) == 2
+    assert decoder.stats.frames == 2
+    assert decoder.stats.frames_without_stx == 0
+    assert decoder.stats.checksum_errors == decoder.stats.empty_frames == 0
+    assert decoder.stats.bytes_discarded == len(b"\x0bnoise\r\x0eADCO 1 Z\r\x03")
+
+
+def test_a_damaged_separator_must_follow_a_cr() -> None:
+    # A control byte inside a line is no separator: the group text after it is not taken.
+    inner = encode_group(Mode.HISTORIC, Group("PAPP", "01230"))[1:]
+    decoder = Decoder()
+    frame = _one(decoder, b"\x02\nMSG1 A\x0e" + inner + encode_group(Mode.HISTORIC, HISTORIC[0]) + b"\x03")
+    assert set(frame.groups) == {"ADCO"}
+    assert decoder.stats.damaged_separator_groups == 0

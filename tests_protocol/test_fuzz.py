@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
 from custom_components.linky_local.tic import Decoder, Frame, Mode
-from custom_components.linky_local.tic.const import STX
-from custom_components.linky_local.tic.decoder import MAX_FRAME_BYTES
+from custom_components.linky_local.tic.const import ETX, LF, STX
+from custom_components.linky_local.tic.decoder import DAMAGED_SEPARATORS, MAX_FRAME_BYTES
 from custom_components.linky_local.tic.diagnosis import LineMonitor
 from custom_components.linky_local.tic.guard import IndexGuard
 from linky_tools.encoder import encode_group
@@ -29,8 +29,8 @@ START = datetime(2026, 1, 14, 17, 0, tzinfo=UTC)
 SEVEN_BITS = bytes(byte & 0x7F for byte in range(256))
 PARITY = bytes(byte | (byte.bit_count() & 1) << 7 for byte in range(256))
 CONTROL = frozenset(b"\x02\x03\x04\r\n")
-# Bytes a noisy line or a misconfigured tty inserts most often.
-SPECIAL = b"\x02\x03\x04\r\n\t \x00\x7f\xff"
+# Bytes a noisy line, a misconfigured tty or an adapter that damages separators inserts most often.
+SPECIAL = b"\x02\x03\x04\r\n\t \x00\x7f\xff\x0b\x0e\x0f"
 MODES = (None, Mode.HISTORIC, Mode.STANDARD)
 # A mutation: (operation, position, value); positions wrap around the data.
 OPERATIONS = ("flip", "special", "byte", "delete", "duplicate", "parity", "cr_lf", "no_etx", "truncate", "noise")
@@ -105,7 +105,11 @@ def check_counters(decoder: Decoder, frames: list[Frame], masked: bytes) -> None
     assert min(stats.as_dict().values()) >= 0
     assert stats.frames == len(frames)
     assert stats.groups == sum(len(frame.groups) for frame in frames)
-    assert stats.frames + stats.empty_frames + stats.interrupted_frames + stats.oversized_frames <= masked.count(STX)
+    # Every frame ends at its own STX, ETX or EOT; only a frame after an ETX may lack its STX.
+    with_stx = stats.frames - stats.frames_without_stx
+    assert with_stx + stats.empty_frames + stats.interrupted_frames + stats.oversized_frames <= masked.count(STX)
+    assert stats.frames_without_stx <= masked.count(ETX)
+    assert stats.damaged_separator_groups <= stats.groups
     assert stats.lf_terminated_frames <= stats.frames + stats.empty_frames
     assert len(decoder._buffer) <= MAX_FRAME_BYTES
     for frame in frames:
@@ -120,10 +124,21 @@ def check_groups(frames: list[Frame], masked: bytes) -> None:
             assert label == group.label
             text = f"{group.label}{group.value}{group.horodate.raw if group.horodate else ''}"
             assert text.isascii() and not CONTROL & set(text.encode())
-            # Every group is in the stream, byte for byte, with a valid checksum (ended by CR, or LF from a tty).
+            # Every group is in the stream, byte for byte, with a valid checksum (ended by CR, or LF from a tty),
+            # behind LF or a damaged separator.
             methods = (1,) if frame.mode is Mode.STANDARD else (1, 2)
-            encoded = [encode_group(frame.mode, group, historic_method=method)[:-1] for method in methods]
-            assert any(body + end in masked for body in encoded for end in (b"\r", b"\n"))
+            encoded = [encode_group(frame.mode, group, historic_method=method)[1:-1] for method in methods]
+            assert any(_behind_a_separator(body + end, masked) for body in encoded for end in (b"\r", b"\n"))
+
+
+def _behind_a_separator(group: bytes, masked: bytes) -> bool:
+    """Tell whether a group's text is in the stream right after LF or a damaged separator."""
+    at = masked.find(group, 1)
+    while at > 0:
+        if masked[at - 1] == LF or masked[at - 1] in DAMAGED_SEPARATORS:
+            return True
+        at = masked.find(group, at + 1)
+    return False
 
 
 def _watched(data: bytes, cuts: Sequence[int], mode: Mode | None) -> None:

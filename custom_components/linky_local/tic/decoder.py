@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from enum import Enum, auto
 import re
 from typing import Final
 
@@ -14,19 +15,31 @@ from .horodate import parse_horodate
 # Masks every byte to 7 bits: a port opened 8N1 on the 7E1 line reads the parity in bit 7.
 _SEVEN_BITS: Final = bytes(b & 0x7F for b in range(256))
 _CONTROL: Final = re.compile(rb"[\x02\x03\x04]")
-# A group is LF ... CR (a tty not in raw mode turns CR into LF, so LF ends one too). Each pattern captures the bytes
-# the checksum covers, the fields and the checksum of a well-formed group, or nothing for a malformed one.
+# Between frames: STX starts one, and so does ETX, for the next frame may have lost its STX (see Decoder).
+_FRAME_START: Final = re.compile(rb"[\x02\x03]")
+# Bytes some adapters and UARTs deliver instead of the LF that starts a group (0x0B, 0x0E and 0x0F are reported):
+# any control byte but the framing ones (STX, ETX, EOT), HT, LF and CR.
+DAMAGED_SEPARATORS: Final = frozenset(range(0x20)) - {STX, ETX, EOT, HT, LF, CR}
+_DAMAGED: Final = b"[" + b"".join(re.escape(bytes([byte])) for byte in sorted(DAMAGED_SEPARATORS)) + b"]"
+# A group is LF ... CR (a tty not in raw mode turns CR into LF, so LF ends one too). A group may also start with a
+# damaged separator where a CR ended the previous group, or at the frame's start; it must then be well-formed and end
+# with CR, so that noise is never taken for a group. Each pattern captures the damaged separator (empty after LF), the
+# bytes the checksum covers, the fields and the checksum of a well-formed group; only the separator of a malformed one.
+_START: Final = rb"(?:\n|(?<![^\r])(" + _DAMAGED + rb"))"
+_MALFORMED_END: Final = rb"(?(1)(?!)|[^\r\n]+))(?(1)\r|[\r\n])"
 # Historic: label SP value SP checksum; the value may hold spaces, the checksum may be one.
-_HISTORIC_GROUP: Final = re.compile(rb"\n(?:(([^\r\n ]+) ([^\r\n]*)) ([\x20-\x5f])|[^\r\n]+)[\r\n]")
+_HISTORIC_GROUP: Final = re.compile(_START + rb"(?:(([^\r\n ]+) ([^\r\n]*)) ([\x20-\x5f])|" + _MALFORMED_END)
 # Standard: label HT [horodate HT] value HT checksum; the checksum covers everything up to the last HT.
 _STANDARD_GROUP: Final = re.compile(
-    rb"\n(?:(([^\t\r\n]+)\t(?:([^\t\r\n]{13})\t)?([^\t\r\n]*)\t)([\x20-\x5f])|[^\r\n]+)[\r\n]"
+    _START + rb"(?:(([^\t\r\n]+)\t(?:([^\t\r\n]{13})\t)?([^\t\r\n]*)\t)([\x20-\x5f])|" + _MALFORMED_END
 )
 # Groups of one frame that must agree on a historic checksum method before the decoder holds it.
 _METHOD_QUORUM: Final = 2
 # The longest real frame (standard three-phase producer) is about 1,400 bytes; past this the frame is dropped. The
 # buffer never holds more than this plus one byte, however long the frame and however large the chunks.
 MAX_FRAME_BYTES: Final = 4096
+# What _HISTORIC_GROUP finds: damaged separator, covered bytes, label, value, checksum.
+type _HistoricMatch = tuple[bytes, bytes, bytes, bytes, bytes]
 
 
 @dataclass(slots=True)
@@ -46,10 +59,20 @@ class DecoderStats:
     lf_terminated_frames: int = 0
     # Frames with no valid group of the decoder's forced mode but valid groups of the other mode: the meter switched.
     other_mode_frames: int = 0
+    # Valid groups that started with another control byte than LF: the adapter changes some control characters.
+    damaged_separator_groups: int = 0
+    # Frames decoded from the bytes after an ETX, without a valid STX: the adapter damaged or lost it.
+    frames_without_stx: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """Return the counters as a plain dict."""
         return asdict(self)
+
+
+class _State(Enum):
+    BETWEEN = auto()  # skipping bytes until STX or ETX
+    FRAME = auto()  # after STX
+    AFTER_ETX = auto()  # after ETX: a frame whose STX was damaged or lost, or the bytes between two frames
 
 
 class Decoder:
@@ -59,16 +82,20 @@ class Decoder:
     checksum method (1, the Linky's, or 2, allowed by 02E for older meters) is learnt from the first frame where at
     least two groups agree on one, then held: one method at a time, never both. It changes only when a frame has
     no group valid under the held method and at least two under the other (the meter was swapped).
+
+    A frame is what lies between STX and ETX (or the next STX). The bytes between an ETX and the next STX or ETX are
+    a frame too when they hold valid groups: some adapters damage every STX (their first byte is then dropped);
+    otherwise they are discarded, as noise between frames, and counted nowhere else.
     """
 
     def __init__(self, mode: Mode | None = None) -> None:
-        """Start with no frame in progress; skip everything until the first STX."""
+        """Start with no frame in progress; skip everything until the first STX or ETX."""
         self.forced_mode = mode
         self.mode: Mode | None = mode
         self.historic_method: int | None = None  # 1 until learnt
         self.stats = DecoderStats()
         self._buffer = bytearray()
-        self._in_frame = False
+        self._state = _State.BETWEEN
 
     def feed(self, data: bytes) -> list[Frame]:
         """Decode a chunk of bytes; return the frames it completed."""
@@ -76,13 +103,17 @@ class Decoder:
         frames: list[Frame] = []
         pos, end = 0, len(data)
         while pos < end:
-            if not self._in_frame:
-                start = data.find(STX, pos)
-                if start < 0:
+            if self._state is _State.BETWEEN:
+                if (found := _FRAME_START.search(data, pos)) is None:
                     self.stats.bytes_discarded += end - pos
                     break
-                self.stats.bytes_discarded += start - pos
-                self._start_frame()
+                start = found.start()
+                if data[start] == STX:
+                    self.stats.bytes_discarded += start - pos
+                    self._state = _State.FRAME
+                else:  # a lone ETX counts as discarded, as a frame found empty after it would
+                    self.stats.bytes_discarded += start + 1 - pos
+                    self._state = _State.AFTER_ETX
                 pos = start + 1
                 continue
             match = _CONTROL.search(data, pos)
@@ -92,36 +123,62 @@ class Decoder:
             self._buffer += data[pos:take]
             pos = take
             if len(self._buffer) > MAX_FRAME_BYTES:
-                self.stats.oversized_frames += 1
-                self.stats.bytes_discarded += len(self._buffer)
-                self._end_frame()
+                if self._state is _State.FRAME:
+                    self.stats.oversized_frames += 1
+                self._discard(0, _State.BETWEEN)
                 continue
             if match is None:
                 break
             pos = match.end()
             control = data[stop]
-            if control == ETX:
-                if (frame := self._decode(bytes(self._buffer))) is not None:
-                    frames.append(frame)
-                self._end_frame()
-            elif control == EOT:
-                self.stats.interrupted_frames += 1
-                self.stats.bytes_discarded += len(self._buffer)
-                self._end_frame()
-            else:  # STX without ETX before it: a tty swallowed the ETX, or the frame was cut. Its groups are checked.
-                self.stats.unterminated_frames += 1
-                if (frame := self._decode(bytes(self._buffer))) is not None:
-                    frames.append(frame)
-                self._start_frame()
+            if control == STX and not self._buffer and self._state is _State.AFTER_ETX:
+                self._state = _State.FRAME  # nothing between ETX and STX: the usual case
+            elif (frame := self._end(control)) is not None:
+                frames.append(frame)
         return frames
 
-    def _start_frame(self) -> None:
+    def _end(self, control: int) -> Frame | None:
+        """End the frame in progress at STX, ETX or EOT; return it when it holds valid groups."""
+        after_etx = self._state is _State.AFTER_ETX
+        if control == EOT:
+            if not after_etx:
+                self.stats.interrupted_frames += 1
+            self._discard(int(after_etx), _State.BETWEEN)
+            return None
+        if after_etx:
+            frame = self._decode_after_etx(control)
+        else:
+            if control == STX:  # STX without ETX before it: a tty swallowed the ETX, or the frame was cut
+                self.stats.unterminated_frames += 1
+            frame = self._decode(bytes(self._buffer))
         self._buffer.clear()
-        self._in_frame = True
+        self._state = _State.FRAME if control == STX else _State.AFTER_ETX
+        return frame
 
-    def _end_frame(self) -> None:
+    def _decode_after_etx(self, control: int) -> Frame | None:
+        """Decode the bytes after an ETX as a frame without STX; count them discarded when they hold no valid group."""
+        body = self._buffer
+        # Its first byte is the damaged STX, unless a group starts there.
+        if len(body) > 1 and body[0] != LF and (body[1] == LF or body[1] in DAMAGED_SEPARATORS):
+            body = body[1:]
+        # Judged on counters of its own: bytes that are no frame count as discarded, and as nothing else.
+        stats, self.stats = self.stats, DecoderStats()
+        frame = self._decode(bytes(body)) if body else None
+        found, self.stats = self.stats, stats
+        if frame is None:
+            stats.bytes_discarded += len(self._buffer) + (control == ETX)
+            return None
+        for name, count in found.as_dict().items():
+            setattr(stats, name, getattr(stats, name) + count)
+        stats.frames_without_stx += 1
+        if control == STX:
+            stats.unterminated_frames += 1
+        return frame
+
+    def _discard(self, extra: int, state: _State) -> None:
+        self.stats.bytes_discarded += len(self._buffer) + extra
         self._buffer.clear()
-        self._in_frame = False
+        self._state = state
 
     def _decode(self, body: bytes) -> Frame | None:
         if CR not in body and LF in body:
@@ -140,7 +197,8 @@ class Decoder:
 
     def _standard_groups(self, body: bytes) -> dict[str, Group]:
         groups: dict[str, Group] = {}
-        for covered, label, horodate, value, check in _STANDARD_GROUP.findall(body):
+        recovered = 0
+        for damaged, covered, label, horodate, value, check in _STANDARD_GROUP.findall(body):
             if not covered:
                 self.stats.malformed_groups += 1
             elif checksum(covered) != check[0]:
@@ -148,11 +206,16 @@ class Decoder:
             elif not horodate:
                 name = label.decode()
                 groups[name] = Group(name, value.decode())
+                if damaged:
+                    recovered += 1
             elif moment := parse_horodate(horodate.decode()):
                 name = label.decode()
                 groups[name] = Group(name, value.decode(), moment)
+                if damaged:
+                    recovered += 1
             else:
                 self.stats.malformed_groups += 1
+        self.stats.damaged_separator_groups += recovered
         return groups
 
     def _historic_groups(self, body: bytes) -> dict[str, Group]:
@@ -160,15 +223,16 @@ class Decoder:
         if self.historic_method is None or not (checked := _check_historic(found, self.historic_method))[0]:
             self._learn_historic_method(found)
             checked = _check_historic(found, self.historic_method or 1)
-        groups, malformed, errors = checked
+        groups, malformed, errors, damaged = checked
         self.stats.malformed_groups += malformed
         self.stats.checksum_errors += errors
+        self.stats.damaged_separator_groups += damaged
         return groups
 
-    def _learn_historic_method(self, found: list[tuple[bytes, bytes, bytes, bytes]]) -> None:
+    def _learn_historic_method(self, found: list[_HistoricMatch]) -> None:
         """Hold the method at least two groups of a frame agree on, unless the held one fits no group."""
         votes = {1: 0, 2: 0}
-        for covered, _, _, check in found:
+        for _, covered, _, _, check in found:
             if covered:
                 total = sum(covered)
                 if checksum_of_sum(total) == check[0]:
@@ -180,12 +244,12 @@ class Decoder:
             self.historic_method = best
 
 
-def _check_historic(found: list[tuple[bytes, bytes, bytes, bytes]], method: int) -> tuple[dict[str, Group], int, int]:
-    """Return the valid groups under a checksum method, the count of malformed groups and of checksum errors."""
+def _check_historic(found: list[_HistoricMatch], method: int) -> tuple[dict[str, Group], int, int, int]:
+    """Return the valid groups under a checksum method; count malformed groups, checksum errors, recovered groups."""
     groups: dict[str, Group] = {}
-    malformed = errors = 0
+    malformed = errors = damaged_groups = 0
     extra = SP if method == 2 else 0  # method 2 also covers the SP before the checksum
-    for covered, label, value, check in found:
+    for damaged, covered, label, value, check in found:
         if not covered:
             malformed += 1
         elif ((sum(covered) + extra) & 0x3F) + 0x20 != check[0]:
@@ -193,22 +257,30 @@ def _check_historic(found: list[tuple[bytes, bytes, bytes, bytes]], method: int)
         else:
             name = label.decode()
             groups[name] = Group(name, value.decode())
-    return groups, malformed, errors
+            if damaged:
+                damaged_groups += 1
+    return groups, malformed, errors, damaged_groups
 
 
 def _valid_groups_of_other_mode(body: bytes, mode: Mode) -> int:
     """Count the groups of a frame that are valid in the mode other than `mode` (either historic method)."""
     if mode is Mode.HISTORIC:
         return sum(
-            1 for covered, _, _, _, check in _STANDARD_GROUP.findall(body) if covered and checksum(covered) == check[0]
+            1
+            for _, covered, _, _, _, check in _STANDARD_GROUP.findall(body)
+            if covered and checksum(covered) == check[0]
         )
     return sum(
         1
-        for covered, _, _, check in _HISTORIC_GROUP.findall(body)
+        for _, covered, _, _, check in _HISTORIC_GROUP.findall(body)
         if covered and check[0] in {checksum(covered), checksum_of_sum(sum(covered) + SP)}
     )
 
 
 def _detect_mode(body: bytes) -> Mode:
-    """Tell the mode of a frame: standard groups hold two or three HT each, historic ones none."""
-    return Mode.STANDARD if body.count(HT) >= body.count(LF) else Mode.HISTORIC
+    """Tell the mode of a frame: standard groups hold two or three HT each, historic ones none.
+
+    Groups are counted by their LF, or by their CR when separators are damaged (and no LF is left to count).
+    """
+    separators = body.count(HT)
+    return Mode.STANDARD if separators >= body.count(LF) and separators >= body.count(CR) else Mode.HISTORIC
