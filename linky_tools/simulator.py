@@ -18,7 +18,7 @@ import random
 from typing import Final
 
 from custom_components.linky_local.tic.catalogue import TEMPO_INDEXES
-from custom_components.linky_local.tic.const import BAUDRATES, CR, EOT, LF, Mode
+from custom_components.linky_local.tic.const import BAUDRATES, CR, EOT, LF, STX, Mode
 from custom_components.linky_local.tic.frame import Group
 from custom_components.linky_local.tic.horodate import Horodate, format_horodate, parse_horodate
 from custom_components.linky_local.tic.interpret import (
@@ -47,6 +47,8 @@ _LONG_STEP: Final = 300_000_000
 _HOUR: Final = 3_600_000_000
 _MINUTES: Final = 60_000_000  # µs
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+# What adapters that damage control bytes deliver instead of STX and LF (reported: 0x0B, 0x0E, 0x0F).
+_DAMAGED_CONTROL: Final = b"\x0b\x0e\x0f"
 _POWER_FACTOR: Final = 0.92
 _NO_MESSAGE: Final = "PAS DE          MESSAGE         "
 
@@ -73,6 +75,7 @@ class Fault(StrEnum):
     CORRUPT = "corrupt"  # a character of a group changed: its checksum no longer matches
     PARITY = "parity"  # the even parity bit in bit 7, as a port opened 8N1 reads a 7E1 line
     CR_TO_LF = "cr_lf"  # every CR turned into LF, as a tty not in raw mode does
+    DAMAGED_CONTROL = "damaged_control"  # STX and every LF delivered as 0x0B, 0x0E or 0x0F, as some adapters do
 
 
 @dataclass(frozen=True, slots=True)
@@ -634,6 +637,8 @@ class SimulatedMeter:
             data[at:at] = noise
         if Fault.EOT in self.faults and rng.random() < rate:
             data = data[: rng.randrange(2, len(data) - 1)] + bytes([EOT])
+        if Fault.DAMAGED_CONTROL in self.faults:
+            data = bytearray(rng.choice(_DAMAGED_CONTROL) if byte in {STX, LF} else byte for byte in data)
         if Fault.CR_TO_LF in self.faults:
             data = data.replace(bytes([CR]), bytes([LF]))
         if Fault.PARITY in self.faults:

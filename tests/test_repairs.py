@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -12,14 +13,15 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.linky_local import health
 from custom_components.linky_local.const import DOMAIN
 from custom_components.linky_local.coordinator import LinkState
 from custom_components.linky_local.health import issue_id
-from custom_components.linky_local.tic import Group, Mode
+from custom_components.linky_local.tic import Decoder, Group, Mode
 from custom_components.linky_local.tic.const import BAUDRATES
 from custom_components.linky_local.tic.diagnosis import SILENCE_SECONDS, WINDOW_SECONDS, Problem
 from linky_tools.encoder import encode_frame
-from linky_tools.simulator import Profile, SimulatedMeter
+from linky_tools.simulator import Fault, Profile, SimulatedMeter
 
 from .conftest import START
 from .timeline import Timeline, errors_logged, running_fixture, timeline_fixture, uart_read  # noqa: F401 - fixtures
@@ -32,6 +34,7 @@ TRANSLATION_KEYS = {
     "total_index_only",
     "total_index_only_with_periods",
     "tty_not_raw",
+    "damaged_control",
     "wrong_speed",
     "mode_switched_to_historic",
     "mode_switched_to_standard",
@@ -128,6 +131,38 @@ async def test_a_tty_not_in_raw_mode(
     await timeline.frames(WINDOW_SECONDS)
     assert raised(hass, running) == {}
     assert errors_logged(caplog) == []
+
+
+async def test_an_adapter_that_damages_control_bytes(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    """STX and LF delivered as other control bytes: values still come, a warning names the adapter, then clears.
+
+    The line's health is fed directly, on a clock of its own: no port, no timeline.
+    """
+    clock = [0.0]
+    monkeypatch.setattr(health, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    line = health.LineHealth(hass, "entry", "Linky", Mode.STANDARD, Decoder(Mode.STANDARD))
+    meter = SimulatedMeter(Profile.STANDARD_MONO, start=START, faults=[Fault.DAMAGED_CONTROL])
+    clean = SimulatedMeter(Profile.STANDARD_MONO, start=START)
+
+    def frames(source: SimulatedMeter, seconds: float) -> int:
+        decoded, end = 0, clock[0] + seconds
+        while clock[0] < end:
+            clock[0] += 1.0
+            decoded += len(line.feed(source.next_frame(elapsed=1.0)))
+        return decoded
+
+    assert frames(meter, 10) > 0
+    registry = ir.async_get(hass)
+    found = registry.async_get_issue(DOMAIN, issue_id("entry", Problem.DAMAGED_CONTROL))
+    assert found is not None
+    assert (found.translation_key, found.severity, found.is_fixable) == (
+        "damaged_control",
+        ir.IssueSeverity.WARNING,
+        False,
+    )
+    assert found.translation_placeholders == {"name": "Linky"}
+    frames(clean, WINDOW_SECONDS + 10)  # the adapter replaced
+    assert registry.async_get_issue(DOMAIN, issue_id("entry", Problem.DAMAGED_CONTROL)) is None
 
 
 async def test_the_wrong_speed(

@@ -1,4 +1,4 @@
-"""Line diagnosis: silence, a tty not in raw mode, the wrong speed, the other mode, a Linky sending only its total."""
+"""Line diagnosis: silence, a tty not in raw mode, damaged control bytes, the wrong speed, the other mode, a total-only Linky."""
 
 from __future__ import annotations
 
@@ -188,6 +188,53 @@ def test_the_real_capture_of_a_tty_not_in_raw_mode() -> None:
     monitor = LineMonitor(Decoder(Mode.HISTORIC), 0.0)
     assert len(monitor.feed(read_capture("historic_tri_rx_errors_lains_ticdecodecpp_excerpt.tic"), 10.0)) == 4
     assert monitor.diagnose(10.0).problems == {Problem.TTY_NOT_RAW}
+
+
+def _stx_damaged(data: bytes) -> bytes:
+    return b"\x0b" + data[1:]
+
+
+def _separators_damaged(data: bytes) -> bytes:
+    return data.replace(b"\r\n", b"\r\x0f")
+
+
+@pytest.mark.parametrize("symptom", [_stx_damaged, _separators_damaged], ids=["stx", "separators"])
+@pytest.mark.parametrize("profile", [Profile.STANDARD_MONO, Profile.HISTORIC_HC])
+def test_an_adapter_that_damages_control_bytes_is_reported_then_clears(symptom, profile: Profile) -> None:
+    line = Line(_meter(profile))
+    line.frames(EVIDENCE_FRAMES - 1, symptom)
+    assert line.problems == frozenset()
+    assert line.until(WINDOW_SECONDS, symptom) > 0  # values are still read
+    assert line.problems == {Problem.DAMAGED_CONTROL}
+    line.until(WINDOW_SECONDS + 10)  # the adapter replaced
+    assert line.problems == frozenset()
+
+
+def test_the_simulated_damaged_control_fault() -> None:
+    line = Line(_meter(Profile.STANDARD_TRI_PRODUCER, faults=[Fault.DAMAGED_CONTROL, Fault.PARITY]))
+    assert line.until(10) > 0
+    assert line.problems == {Problem.DAMAGED_CONTROL}
+    stats = line.monitor.decoder.stats
+    assert stats.checksum_errors == stats.malformed_groups == 0
+    assert stats.frames_without_stx == stats.frames > 0
+    assert stats.damaged_separator_groups == stats.groups
+
+
+def test_noise_that_turns_a_few_lf_into_control_bytes_is_not_the_adapter() -> None:
+    rng = random.Random(7)
+
+    def noisy(data: bytes) -> bytes:
+        # A noisy line: bit errors everywhere, LF and data bytes alike (a bit flip turns LF into 0x0B or 0x0E).
+        out = bytearray(data)
+        for at in rng.sample(range(1, len(out) - 1), 6):
+            out[at] ^= rng.choice((0x01, 0x04))
+        return bytes(out)
+
+    line = Line(_meter(Profile.STANDARD_MONO))
+    assert line.until(WINDOW_SECONDS, noisy) > 0
+    stats = line.monitor.decoder.stats
+    assert stats.damaged_separator_groups > 0
+    assert Problem.DAMAGED_CONTROL not in line.problems
 
 
 def test_rare_cut_frames_are_not_a_tty_problem() -> None:

@@ -31,12 +31,15 @@ CHECK_SECONDS: Final = 1.0
 LEARN_MORE_URL: Final = "https://github.com/linky-local/linky_local#troubleshooting"
 # Problems of the line's quality: once raised, they clear only when valid frames show a good line again, not while
 # the reader waits between two attempts to reopen the port and the line shows nothing either way.
-_SHOWN_BY_FRAMES: Final = frozenset({Problem.TTY_NOT_RAW, Problem.WRONG_SPEED, Problem.MODE_SWITCHED})
+_SHOWN_BY_FRAMES: Final = frozenset(
+    {Problem.TTY_NOT_RAW, Problem.DAMAGED_CONTROL, Problem.WRONG_SPEED, Problem.MODE_SWITCHED}
+)
 _SEVERITY: Final = {
     Problem.SILENT: ir.IssueSeverity.ERROR,
     Problem.WRONG_SPEED: ir.IssueSeverity.ERROR,
     Problem.MODE_SWITCHED: ir.IssueSeverity.ERROR,
     Problem.TTY_NOT_RAW: ir.IssueSeverity.WARNING,
+    Problem.DAMAGED_CONTROL: ir.IssueSeverity.WARNING,  # values are still read
     Problem.TOTAL_INDEX_ONLY: ir.IssueSeverity.WARNING,
 }
 

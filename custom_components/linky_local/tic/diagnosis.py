@@ -2,8 +2,9 @@
 
 A LineMonitor wraps the reader's decoder: it is fed the same bytes, with the time they arrived, and tells which
 problems the line shows now. Each problem clears by itself once the line no longer shows it: silence at the next
-byte, the wrong speed or the other mode at the next valid frame, a tty not in raw mode once a window passes without
-its symptoms, a total-only Linky at the first frame with per-period indexes.
+byte, the wrong speed or the other mode at the next valid frame, a tty not in raw mode or an adapter that damages
+control bytes once a window passes without their symptoms, a total-only Linky at the first frame with per-period
+indexes.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class Problem(StrEnum):
     WRONG_SPEED = "wrong_speed"  # bytes but no valid frame: the wrong speed (the meter may have switched mode)
     MODE_SWITCHED = "mode_switched"  # valid frames, of the other mode than the one configured
     TOTAL_INDEX_ONLY = "total_index_only"  # a Linky in historic mode sending only the total index (see Diagnosis)
+    # Groups read behind another control byte than LF, or frames without STX: the adapter changes control bytes
+    DAMAGED_CONTROL = "damaged_control"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +130,12 @@ class LineMonitor:
             # Valid frames must show it: garbage read at the wrong speed has no CR and no ETX either.
             if min(valid, symptom) >= EVIDENCE_FRAMES and symptom >= EVIDENCE_SHARE * endings:
                 problems.add(Problem.TTY_NOT_RAW)
+        # Noise that turns an LF into another control byte also damages far more data bytes: the adapter is to blame
+        # only when what it changed outnumbers the groups lost to bad checksums.
+        damaged = _grown(base, now, "damaged_separator_groups", "frames_without_stx")
+        lost = _grown(base, now, "checksum_errors", "malformed_groups")
+        if min(valid, damaged) >= EVIDENCE_FRAMES and damaged > lost:
+            problems.add(Problem.DAMAGED_CONTROL)
         if without_frame_for < WINDOW_SECONDS or silent_for >= WINDOW_SECONDS:
             return problems  # a valid frame lately, or nothing at all
         received, other_mode_frames = self._since_frame
@@ -160,3 +169,8 @@ class LineMonitor:
 
     def _snapshot(self, at: float) -> _Snapshot:
         return _Snapshot(at, replace(self.decoder.stats))
+
+
+def _grown(base: DecoderStats, now: DecoderStats, *counters: str) -> int:
+    """Return how much the counters grew together since `base`."""
+    return sum(getattr(now, counter) - getattr(base, counter) for counter in counters)
