@@ -331,6 +331,15 @@ def test_an_option_with_periods_but_only_the_total_is_certainly_wrong() -> None:
     assert diagnosis.tariff_option is TariffOption.HC
 
 
+@pytest.mark.parametrize("meter_type", ["60", "61", "62", "63", "64", "65", "67", "68", "70", "71", "75", "76"])
+def test_total_index_only_for_every_linky_type(meter_type: str) -> None:
+    adco = f"0218{meter_type}000001"
+    line = Line(_meter(Profile.HISTORIC_BASE))
+    for _ in range(TOTAL_ONLY_FRAMES):
+        line.send(_historic(adco, "HC..", "BASE"))
+    assert line.problems == {Problem.TOTAL_INDEX_ONLY}
+
+
 @pytest.mark.parametrize(
     "frames",
     [

@@ -117,3 +117,26 @@ def test_meter_address() -> None:
     assert MeterAddress.parse("994099000001").manufacturer is None
     for value in ("81239900000", "8123990000012", "81239900000A", "\uff18\uff11" + "8" * 10):
         assert MeterAddress.parse(value) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "model"),
+    [
+        ("60", "Linky single-phase 60 A (G1)"),
+        ("61", "Linky single-phase 60 A (G3, top entry)"),  # G3, not G1: Enedis' CCTT list
+        ("62", "Linky single-phase 90 A (G1)"),
+        ("63", "Linky three-phase 60 A (G1)"),
+        ("64", "Linky single-phase 60 A (G3)"),
+        ("65", "Linky single-phase 90 A (G3 trial)"),
+        ("67", "Linky single-phase 90 A (G1 pilot)"),
+        ("68", "Linky three-phase 60 A (G1 pilot)"),
+        ("70", "Linky single-phase 60 A (G3 interoperability)"),
+        ("71", "Linky three-phase 60 A (G3 interoperability)"),
+        ("75", "Linky single-phase 90 A (G3)"),
+        ("76", "Linky three-phase 60 A (G3)"),
+        ("66", None),  # the module of a modular meter: no Linky
+        ("69", None),  # not attributed
+    ],
+)
+def test_meter_types(code: str, model: str | None) -> None:
+    assert MeterAddress.parse(f"0218{code}000001").model == model

@@ -178,13 +178,18 @@ MANUFACTURERS: Final = {
     "84": "Sagemcom",
     "85": "Itron",
 }
+# Every Linky type of the list; 61 enters from the top, the others from the bottom.
 METER_TYPES: Final = {
-    "61": "Linky single-phase 60 A (G1)",
+    "60": "Linky single-phase 60 A (G1)",
+    "61": "Linky single-phase 60 A (G3, top entry)",
     "62": "Linky single-phase 90 A (G1)",
     "63": "Linky three-phase 60 A (G1)",
     "64": "Linky single-phase 60 A (G3)",
-    "70": "Linky single-phase 60 A (G3 pilot)",
-    "71": "Linky three-phase 60 A (G3 pilot)",
+    "65": "Linky single-phase 90 A (G3 trial)",
+    "67": "Linky single-phase 90 A (G1 pilot)",
+    "68": "Linky three-phase 60 A (G1 pilot)",
+    "70": "Linky single-phase 60 A (G3 interoperability)",
+    "71": "Linky three-phase 60 A (G3 interoperability)",
     "75": "Linky single-phase 90 A (G3)",
     "76": "Linky three-phase 60 A (G3)",
 }
