@@ -20,10 +20,13 @@ from custom_components.linky_local.tic.guard import (
     GuardStats,
     IndexGuard,
     Verdict,
+    max_injection_va,
     max_power_va,
 )
 from linky_tools.encoder import encode_frame, encode_group
 from linky_tools.simulator import Profile, SimulatedMeter
+
+from .conftest import read_capture
 
 A, R, D, P = Verdict.ACCEPT, Verdict.REJECT_BACKWARDS, Verdict.ACCEPT_DISCONTINUITY, Verdict.PENDING
 J, M = Verdict.REJECT_JUMP, Verdict.REJECT_MALFORMED
@@ -199,6 +202,48 @@ def test_check_frame_takes_the_meters_limit_and_keeps_it() -> None:
     assert guard.max_power_va == 12_000
 
 
+@pytest.mark.parametrize(
+    ("frame", "power"),
+    [
+        (_frame(Mode.STANDARD, PCOUP="01", SMAXIN="00000", **{"SMAXIN-1": "01592"}), 1592),
+        (_frame(Mode.STANDARD, SMAXIN="01730", **{"SMAXIN-1": "00000"}), 1730),
+        (_frame(Mode.STANDARD, SMAXIN="01423", **{"SMAXIN-1": "01971"}), 1971),
+        (_frame(Mode.STANDARD, SMAXIN="00000", **{"SMAXIN-1": "00000"}), None),
+        (_frame(Mode.STANDARD, PCOUP="12", EAIT="000000001"), None),
+        (_frame(Mode.STANDARD, SMAXIN="0X000"), None),
+    ],
+)
+def test_max_injection_from_the_frame(frame: Frame, power: int | None) -> None:
+    assert max_injection_va(frame) == power
+
+
+def test_an_injected_index_has_the_allowance_of_injection() -> None:
+    guard = IndexGuard(1000, 1592)
+    assert guard.allowance(600, "EAIT") == 406  # 1.592 kVA x 1.5 over 610 s
+    assert guard.allowance(600, "EAST") == guard.allowance(600) == 256  # 1 kVA x 1.5 over 610 s
+    assert guard.allowance(600, "ERQ2") == guard.allowance(600, "EAIT")  # reactive: the larger of the two
+    assert IndexGuard(9000, 1592).allowance(600, "ERQ1") == IndexGuard(9000).allowance(600)
+    assert IndexGuard().max_injection_va == DEFAULT_MAX_POWER_VA
+
+
+def test_a_producer_with_a_small_cut_off_after_a_ten_minute_gap() -> None:
+    # The real pair of a producer-only meter: PCOUP 01 (1 kVA withdrawn at most), SMAXIN-1 01592 (VA injected).
+    decoder, guard = Decoder(), IndexGuard()
+    frames = decoder.feed(read_capture("realworld/22-std-producer-teleinfod-2024.tic"))
+    assert (frames[-1].value("PCOUP"), frames[-1].value("SMAXIN-1")) == ("01", "01592")
+    for at, frame in enumerate(frames):
+        guard.check_frame(frame, float(at))
+    assert guard.value("EAIT") == 7_472_722
+    assert (guard.max_power_va, guard.max_injection_va) == (1000, 1592)
+    # Ten minutes later (Home Assistant restarted, say), 1.592 kVA injected all along: 265 Wh more.
+    later = dict(frames[-1].groups)
+    later["EAIT"] = Group("EAIT", f"{7_472_722 + 265:09d}")
+    later["EAST"] = Group("EAST", f"{802 + 265:09d}")  # as much withdrawn: more than 1 kVA could deliver
+    verdicts = guard.check_frame(Frame(Mode.STANDARD, later), len(frames) - 1 + 600.0)
+    assert verdicts["EAIT"] is A
+    assert verdicts["EAST"] is J
+
+
 def test_verdicts_say_what_is_published() -> None:
     assert {verdict for verdict in Verdict if verdict.published} == {A, D}
 
@@ -307,7 +352,7 @@ def test_bogus_runs_never_get_through_and_genuine_growth_always_does(
             if rng.random() < 0.5 and accepted > 0:
                 bogus = max(0, accepted - offset)
             else:
-                bogus = accepted + guard.allowance(at - last[label]) + offset
+                bogus = accepted + guard.allowance(at - last[label], label) + offset
             assert not guard.check(label, str(bogus), at).published
             assert guard.value(label) == accepted
             checks += 1

@@ -1,10 +1,16 @@
 """The corrupted-index guard: an energy index no meter could have reached is never published.
 
 The 6-bit checksum lets about one corrupted group in 64 through, so an index can be wrong with a valid checksum. An
-index only grows, and no faster than the meter lets power through: a value that goes backwards, or forward by more
-than the cut-off power could deliver since the last accepted value (with a margin), is rejected and counted. A
-genuine discontinuity (a meter replaced, an index reset) is accepted once DISCONTINUITY_FRAMES values in a row agree
-with each other.
+index only grows, and no faster than power flows through the meter: a value that goes backwards, or forward by more
+than that power could deliver since the last accepted value (with a margin), is rejected and counted. A genuine
+discontinuity (a meter replaced, an index reset) is accepted once DISCONTINUITY_FRAMES values in a row agree with each
+other.
+
+Which power depends on the index. A withdrawn index grows no faster than the cut-off power (PCOUP, else PREF; ISOUSC
+in historic mode). An injected index (EAIT) grows no faster than the power injected, which the cut-off does not bound
+(a producer may withdraw 1 kVA at most and inject 1.6): the meter's highest injected power of today and yesterday
+(SMAXIN, SMAXIN-1) bounds it, and after a gap the first frame's SMAXIN already counts the gap. A reactive index
+(ERQ1..4) is bounded by the apparent power either way, so by the larger of the two.
 
 Keep one guard per meter for as long as the meter is configured, across reconnections: after an outage the first
 value is checked against the last one accepted before it, over the time elapsed. A new guard (Home Assistant
@@ -34,8 +40,10 @@ ROUNDING_WH: Final = 2
 # Values in a row that must agree before a first value, or a discontinuity, is published.
 FIRST_VALUE_FRAMES: Final = 2
 DISCONTINUITY_FRAMES: Final = 3
-# Until a frame says otherwise: the most a household connection (tariff blue, up to 36 kVA) may subscribe.
+# Until a frame says otherwise: the most a household connection (tariff blue, up to 36 kVA) may subscribe, and the
+# most such a connection may inject (a producer's connection in low voltage is 36 kVA at most, too).
 DEFAULT_MAX_POWER_VA: Final = 36_000
+DEFAULT_MAX_INJECTION_VA: Final = DEFAULT_MAX_POWER_VA
 # Historic mode gives the subscribed current (ISOUSC, per phase): 5 A per subscribed kVA.
 VA_PER_SUBSCRIBED_AMP: Final = 200
 
@@ -44,6 +52,13 @@ INDEX_LABELS: Final[dict[Mode, frozenset[str]]] = {
     mode: frozenset(label for label, spec in specs.items() if spec.quantity in _INDEX_QUANTITIES)
     for mode, specs in CATALOGUE.items()
 }
+_INJECTED: Final = frozenset(
+    label for specs in CATALOGUE.values() for label, spec in specs.items() if spec.quantity is Quantity.ENERGY_RETURNED
+)
+_REACTIVE: Final = frozenset(
+    label for specs in CATALOGUE.values() for label, spec in specs.items() if spec.quantity is Quantity.REACTIVE_ENERGY
+)
+_INJECTION_POWERS: Final = ("SMAXIN", "SMAXIN-1")
 
 
 class Verdict(StrEnum):
@@ -113,6 +128,12 @@ def max_power_va(frame: Frame) -> int | None:
     return amps * VA_PER_SUBSCRIBED_AMP * (3 if three_phase else 1)
 
 
+def max_injection_va(frame: Frame) -> int | None:
+    """Return the highest power the meter injected today or yesterday (SMAXIN, SMAXIN-1), in VA; None when unknown."""
+    powers = [power for label in _INJECTION_POWERS if (power := _positive(frame.value(label))) is not None]
+    return max(powers, default=None)
+
+
 def _positive(value: str | None) -> int | None:
     if value is None or not (value.isascii() and value.isdigit()) or (number := int(value)) == 0:
         return None
@@ -122,20 +143,27 @@ def _positive(value: str | None) -> int | None:
 class IndexGuard:
     """Decide, index by index, which values may be published; one state per label."""
 
-    def __init__(self, max_power_va: int | None = None) -> None:
-        """Start with no value accepted; the power limit is DEFAULT_MAX_POWER_VA until a frame gives the meter's."""
+    def __init__(self, max_power_va: int | None = None, max_injection_va: int | None = None) -> None:
+        """Start with no value accepted; the power limits are the defaults until a frame gives the meter's."""
         self.max_power_va = max_power_va or DEFAULT_MAX_POWER_VA
+        self.max_injection_va = max_injection_va or DEFAULT_MAX_INJECTION_VA
         self.stats = GuardStats()
         self._indexes: dict[str, _Index] = {}
 
-    def allowance(self, elapsed: float) -> int:
-        """Return the most an index may grow in `elapsed` seconds, in Wh.
+    def allowance(self, elapsed: float, label: str | None = None) -> int:
+        """Return the most an index (by default a withdrawn one) may grow in `elapsed` seconds, in Wh.
 
-        Maximum power times MARGIN_FACTOR over the elapsed time plus LATENCY_SECONDS, plus ROUNDING_WH: e.g. 45 Wh for
-        9 kVA and 1.5 s between two frames. A negative elapsed time (a clock set back) counts as none.
+        The index's maximum power times MARGIN_FACTOR over the elapsed time plus LATENCY_SECONDS, plus ROUNDING_WH:
+        e.g. 45 Wh for 9 kVA and 1.5 s between two frames. A negative elapsed time (a clock set back) counts as none.
         """
+        if label in _INJECTED:
+            power = self.max_injection_va
+        elif label in _REACTIVE:
+            power = max(self.max_power_va, self.max_injection_va)
+        else:
+            power = self.max_power_va
         seconds = max(elapsed, 0.0) + LATENCY_SECONDS
-        return int(self.max_power_va * MARGIN_FACTOR * seconds / 3600) + ROUNDING_WH
+        return int(power * MARGIN_FACTOR * seconds / 3600) + ROUNDING_WH
 
     def value(self, label: str) -> int | None:
         """Return the last value published for a label, None before the first."""
@@ -143,9 +171,11 @@ class IndexGuard:
         return None if index is None or index.accepted is None else index.accepted.wh
 
     def check_frame(self, frame: Frame, at: float) -> dict[str, Verdict]:
-        """Check every index a frame carries, at `at` seconds; take the frame's power limit first when it gives one."""
+        """Check every index a frame carries, at `at` seconds; take the frame's power limits first when it gives them."""
         if (power := max_power_va(frame)) is not None:
             self.max_power_va = power
+        if (injected := max_injection_va(frame)) is not None:
+            self.max_injection_va = injected
         indexes = INDEX_LABELS[frame.mode]
         return {label: self.check(label, group.value, at) for label, group in frame.groups.items() if label in indexes}
 
@@ -163,11 +193,11 @@ class IndexGuard:
         wh = int(value)
         index = self._indexes.setdefault(label, _Index())
         accepted = index.accepted
-        if accepted is not None and self._agrees(accepted, wh, at):
+        if accepted is not None and self._agrees(label, accepted, wh, at):
             self._accept(index, wh, at)
             self.stats.accepted += 1
             return Verdict.ACCEPT
-        if index.candidate is not None and self._agrees(index.candidate, wh, at):
+        if index.candidate is not None and self._agrees(label, index.candidate, wh, at):
             index.agreeing += 1
         else:
             index.agreeing = 1
@@ -199,13 +229,13 @@ class IndexGuard:
             verdict,
             accepted.wh,
             at - accepted.at,
-            self.allowance(at - accepted.at),
+            self.allowance(at - accepted.at, label),
         )
         return verdict
 
-    def _agrees(self, reading: _Reading, wh: int, at: float) -> bool:
-        """Tell whether `wh` can follow `reading`: not lower, and not more than the allowance higher."""
-        return 0 <= wh - reading.wh <= self.allowance(at - reading.at)
+    def _agrees(self, label: str, reading: _Reading, wh: int, at: float) -> bool:
+        """Tell whether `wh` can follow `reading`: not lower, and not more than the label's allowance higher."""
+        return 0 <= wh - reading.wh <= self.allowance(at - reading.at, label)
 
     @staticmethod
     def _accept(index: _Index, wh: int, at: float) -> None:
