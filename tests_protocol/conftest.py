@@ -12,6 +12,8 @@ import pytest
 import linky_tools  # noqa: F401
 
 CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "captures"
+# Real captures from public projects, byte-exact, some with identifiers anonymised without their checksums.
+REALWORLD = CAPTURES / "realworld"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -24,6 +26,11 @@ def no_home_assistant() -> Generator[None]:
 def capture_files() -> list[Path]:
     """Return the real captures beside the project, none when the folder is absent."""
     return sorted(CAPTURES.glob("*.tic")) if CAPTURES.is_dir() else []
+
+
+def realworld_files() -> list[Path]:
+    """Return the real-world captures, none when the folder is absent."""
+    return sorted(REALWORLD.glob("*.tic")) if REALWORLD.is_dir() else []
 
 
 def read_capture(name: str) -> bytes:
