@@ -121,11 +121,13 @@ class Decoder:
             # Take one byte past the limit at most: a huge chunk without ETX never grows the buffer beyond it.
             take = min(stop, pos + MAX_FRAME_BYTES + 1 - len(self._buffer))
             self._buffer += data[pos:take]
+            if self._state is _State.AFTER_ETX:
+                self.stats.bytes_discarded += take - pos  # between frames: counted now, taken back if they make one
             pos = take
             if len(self._buffer) > MAX_FRAME_BYTES:
                 if self._state is _State.FRAME:
                     self.stats.oversized_frames += 1
-                self._discard(0, _State.BETWEEN)
+                self._discard(0)
                 continue
             if match is None:
                 break
@@ -143,7 +145,7 @@ class Decoder:
         if control == EOT:
             if not after_etx:
                 self.stats.interrupted_frames += 1
-            self._discard(int(after_etx), _State.BETWEEN)
+            self._discard(int(after_etx))
             return None
         if after_etx:
             frame = self._decode_after_etx(control)
@@ -156,7 +158,7 @@ class Decoder:
         return frame
 
     def _decode_after_etx(self, control: int) -> Frame | None:
-        """Decode the bytes after an ETX as a frame without STX; count them discarded when they hold no valid group."""
+        """Decode the bytes after an ETX as a frame without STX; they stay discarded when they hold no valid group."""
         body = self._buffer
         # Its first byte is the damaged STX, unless a group starts there.
         if len(body) > 1 and body[0] != LF and (body[1] == LF or body[1] in DAMAGED_SEPARATORS):
@@ -166,8 +168,9 @@ class Decoder:
         frame = self._decode(bytes(body)) if body else None
         found, self.stats = self.stats, stats
         if frame is None:
-            stats.bytes_discarded += len(self._buffer) + (control == ETX)
+            stats.bytes_discarded += control == ETX  # a lone ETX, as between frames
             return None
+        found.bytes_discarded -= len(self._buffer)
         for name, count in found.as_dict().items():
             setattr(stats, name, getattr(stats, name) + count)
         stats.frames_without_stx += 1
@@ -175,10 +178,13 @@ class Decoder:
             stats.unterminated_frames += 1
         return frame
 
-    def _discard(self, extra: int, state: _State) -> None:
-        self.stats.bytes_discarded += len(self._buffer) + extra
+    def _discard(self, extra: int) -> None:
+        """Drop the frame in progress (after ETX, its bytes are counted already); wait for the next STX or ETX."""
+        if self._state is _State.FRAME:
+            self.stats.bytes_discarded += len(self._buffer)
+        self.stats.bytes_discarded += extra
         self._buffer.clear()
-        self._state = state
+        self._state = _State.BETWEEN
 
     def _decode(self, body: bytes) -> Frame | None:
         if CR not in body and LF in body:
