@@ -372,3 +372,18 @@ def test_a_damaged_separator_must_follow_a_cr() -> None:
     frame = _one(decoder, b"\x02\nMSG1 A\x0e" + inner + encode_group(Mode.HISTORIC, HISTORIC[0]) + b"\x03")
     assert set(frame.groups) == {"ADCO"}
     assert decoder.stats.damaged_separator_groups == 0
+
+
+def test_bytes_after_an_etx_count_as_discarded_until_they_make_a_frame() -> None:
+    frame = encode_frame(Mode.HISTORIC, HISTORIC)
+    decoder = Decoder()
+    decoder.feed(frame + b"noise\x03more")
+    assert decoder.stats.bytes_discarded == len(b"noise\x03more")  # at once, not when the next frame starts
+    decoder.feed(frame)
+    assert decoder.stats.bytes_discarded == len(b"noise\x03more")
+    # A frame whose STX was damaged: its bytes count as discarded while they arrive, and are taken back.
+    decoder.feed(b"\x0b" + frame[1:-1])
+    assert decoder.stats.bytes_discarded == len(b"noise\x03more") + len(frame) - 1
+    assert len(decoder.feed(b"\x03")) == 1
+    assert decoder.stats.bytes_discarded == len(b"noise\x03more")
+    assert decoder.stats.frames_without_stx == 1
