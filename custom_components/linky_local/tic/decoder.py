@@ -84,8 +84,8 @@ class Decoder:
     no group valid under the held method and at least two under the other (the meter was swapped).
 
     A frame is what lies between STX and ETX (or the next STX). The bytes between an ETX and the next STX or ETX are
-    a frame too when they hold valid groups: some adapters damage every STX (their first byte is then dropped);
-    otherwise they are discarded, as noise between frames, and counted nowhere else.
+    a frame too when they hold valid groups: some adapters damage every STX (their first byte is then dropped).
+    Otherwise they are noise between frames: counted as discarded as they arrive, and nowhere else.
     """
 
     def __init__(self, mode: Mode | None = None) -> None:
@@ -111,7 +111,7 @@ class Decoder:
                 if data[start] == STX:
                     self.stats.bytes_discarded += start - pos
                     self._state = _State.FRAME
-                else:  # a lone ETX counts as discarded, as a frame found empty after it would
+                else:  # an ETX without a frame before it is discarded, as any byte between frames
                     self.stats.bytes_discarded += start + 1 - pos
                     self._state = _State.AFTER_ETX
                 pos = start + 1
