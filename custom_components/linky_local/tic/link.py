@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 import contextlib
 from dataclasses import dataclass
 import errno
@@ -56,16 +57,45 @@ class Detection:
 
 
 type TicWriter = serialx.SerialStreamWriter[serialx.BaseSerialTransport]
+type TicTransport = serialx.BaseSerialTransport
 
 
 async def open_tic(url: str, baudrate: int) -> tuple[asyncio.StreamReader, TicWriter]:
-    """Open a TIC line for reading, 7E1; raise PortUnavailableError or PortBusyError.
+    """Open a TIC line for reading as a stream, 7E1 (else 8N1); raise PortUnavailableError or PortBusyError."""
 
-    A port that refuses 7 bits with even parity (some USB adapters, Linux pseudo-terminals) is opened 8N1: the
-    decoder masks the parity bit, so the text is the same.
+    async def open_stream(byte_size: int, parity: serialx.Parity) -> tuple[asyncio.StreamReader, TicWriter]:
+        return await serialx.open_serial_connection(
+            url, baudrate=baudrate, byte_size=byte_size, parity=parity, stopbits=serialx.StopBits.ONE
+        )
+
+    return await _seven_bits_or_eight(open_stream)
+
+
+async def connect_tic(url: str, baudrate: int, protocol_factory: Callable[[], asyncio.Protocol]) -> TicTransport:
+    """Open a TIC line for reading by a protocol, 7E1 (else 8N1); raise PortUnavailableError or PortBusyError."""
+
+    async def connect(byte_size: int, parity: serialx.Parity) -> TicTransport:
+        transport, _ = await serialx.create_serial_connection(
+            asyncio.get_running_loop(),
+            protocol_factory,
+            url,
+            baudrate=baudrate,
+            parity=parity,
+            stopbits=serialx.StopBits.ONE,
+            byte_size=byte_size,
+        )
+        return transport
+
+    return await _seven_bits_or_eight(connect)
+
+
+async def _seven_bits_or_eight[T](opener: Callable[[int, serialx.Parity], Awaitable[T]]) -> T:
+    """Open a line 7E1; a port that refuses 7 bits with even parity (some USB adapters, Linux pseudo-terminals) 8N1.
+
+    Opened 8N1, the line reads the parity in bit 7: the decoder masks it, so the text is the same.
     """
     try:
-        return await _open(url, baudrate, byte_size=7, parity=serialx.Parity.EVEN)
+        return await opener(7, serialx.Parity.EVEN)
     except serialx.UnsupportedSetting, termios.error:
         pass  # serialx 1.7 lets the pty's termios error through unwrapped
     except OSError as err:
@@ -75,19 +105,11 @@ async def open_tic(url: str, baudrate: int) -> tuple[asyncio.StreamReader, TicWr
         raise PortUnavailableError(str(err)) from err
     _LOGGER.debug("The port refused 7E1: reading it 8N1 and masking the parity bit")
     try:
-        return await _open(url, baudrate, byte_size=8, parity=serialx.Parity.NONE)
+        return await opener(8, serialx.Parity.NONE)
     except OSError as err:
         raise _link_error(err) from err
     except (serialx.SerialException, ValueError) as err:
         raise PortUnavailableError(str(err)) from err
-
-
-async def _open(
-    url: str, baudrate: int, *, byte_size: int, parity: serialx.Parity
-) -> tuple[asyncio.StreamReader, TicWriter]:
-    return await serialx.open_serial_connection(
-        url, baudrate=baudrate, byte_size=byte_size, parity=parity, stopbits=serialx.StopBits.ONE
-    )
 
 
 def _link_error(err: OSError) -> TicLinkError:
@@ -101,6 +123,13 @@ async def close_tic(writer: TicWriter) -> None:
     writer.close()
     with contextlib.suppress(OSError, serialx.SerialException):
         await writer.wait_closed()
+
+
+async def close_transport(transport: TicTransport) -> None:
+    """Close a line opened by `connect_tic` and wait until serialx has released it."""
+    transport.close()
+    with contextlib.suppress(OSError, serialx.SerialException):
+        await transport.wait_closed()
 
 
 async def read_frame(reader: asyncio.StreamReader, decoder: Decoder, within: float) -> Frame:
