@@ -1,8 +1,9 @@
 """Repair issues of a meter's line: what the line diagnosis finds, told in words the user can act on.
 
 The reader tells `LineHealth` how many bytes it fed its decoder and which frames came out; a LineMonitor
-(tic/diagnosis.py) watches the decoder's counters and LineHealth raises or clears one repair issue per problem, at
-each frame (at most every CHECK_SECONDS) and every CHECK_INTERVAL, so that silence is noticed while nothing arrives. An issue clears by itself once the line no longer shows its problem.
+(tic/diagnosis.py) watches the decoder's counters, and LineHealth raises or clears one repair issue per problem at
+each frame and every CHECK_INTERVAL, so that silence is noticed while nothing arrives. An issue clears by itself once
+the line no longer shows its problem.
 """
 
 from __future__ import annotations
@@ -83,8 +84,10 @@ class LineHealth:
         return stop
 
     def received(self, count: int, frames: list[Frame], at: float) -> None:
-        """Note what one read brought at `at` (monotonic seconds): bytes and the frames they completed; check the line
-        at a frame, when a check is due, and at the first byte after silence (its issue clears then)."""
+        """Note what one read brought at `at` (monotonic seconds): bytes, and the frames they completed.
+
+        The line is checked at a frame, when a check is due, and at the first byte after silence (its issue clears).
+        """
         self.monitor.bytes_received(count, at)
         for frame in frames:
             self.monitor.frame_received(frame, at)
