@@ -91,6 +91,23 @@ ABSENT = {
 }
 
 
+# Documentation rules done: the README sections that hold them, in English and in the French section.
+README_SECTIONS = {
+    "docs-high-level-description": ("## Why", "Linky Local lit la sortie"),
+    "docs-installation-instructions": ("## Install through HACS", "**Installation.**"),
+    "docs-removal-instructions": ("## Removal", "**Suppression.**"),
+    "docs-configuration-parameters": ("## Privacy levels", "**Vie privée.**"),
+    "docs-installation-parameters": ("## Configuration", "**Installation.**"),
+    "docs-data-update": ("## Privacy levels", "**Vie privée.**"),
+    "docs-examples": ("## Automation examples", "**Exemples d'automatisations.**"),
+    "docs-known-limitations": ("## Known limitations", "**Limites connues.**"),
+    "docs-supported-devices": ("## Supported hardware", "**Matériel.**"),
+    "docs-supported-functions": ("## Entities", "**Mode historique ou standard.**"),
+    "docs-troubleshooting": ("## Troubleshooting", "**Dépannage.**"),
+    "docs-use-cases": ("## Use cases", "**Cas d'usage.**"),
+}
+
+
 @pytest.fixture(name="scale", scope="module")
 def scale_fixture() -> dict[str, Any]:
     data = load_yaml(INTEGRATION / "quality_scale.yaml")
@@ -136,6 +153,32 @@ def test_exempt_for_want_of_what_it_is_about(scale: dict[str, Any], rule: str) -
     assert scale[rule]["status"] == "exempt"
     for name in ABSENT[rule]:
         assert not (INTEGRATION / name).exists(), f"{rule} is exempt, but {name} exists"
+
+
+def _section(readme: str, heading: str) -> str:
+    """The text of a README section, up to the next heading of its level or above."""
+    start = readme.index(f"\n{heading}\n") + len(heading) + 2
+    level = heading.split(" ", 1)[0]
+    ends = [readme.find(f"\n{'#' * n} ", start) for n in range(1, len(level) + 1)]
+    return readme[start : min((end for end in ends if end != -1), default=len(readme))]
+
+
+@pytest.mark.parametrize("rule", sorted(README_SECTIONS))
+def test_documentation_rule_has_its_sections(scale: dict[str, Any], rule: str) -> None:
+    """A documentation rule is done only where the README documents it, in English and in French."""
+    assert scale[rule]["status"] == "done"
+    readme = (INTEGRATION.parent.parent / "README.md").read_text()
+    english, french = README_SECTIONS[rule]
+    assert f"\n{english}\n" in readme, f"{rule}: no {english!r} section"
+    assert len(_section(readme, english).split()) >= 40, f"{rule}: {english!r} is too short to document it"
+    french_part = readme[readme.index("\n## En français\n") :]
+    assert french in french_part, f"{rule}: the French section lacks {french!r}"
+
+
+def test_the_known_limitations_are_substantive() -> None:
+    readme = (INTEGRATION.parent.parent / "README.md").read_text()
+    items = [line for line in _section(readme, "## Known limitations").splitlines() if line.startswith("- **")]
+    assert len(items) >= 6
 
 
 def test_no_http_request_and_no_polling() -> None:
