@@ -9,6 +9,7 @@ installed version. Some claims are also checked here against the code, as hassfe
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 import re
 from typing import Any
@@ -231,6 +232,27 @@ def test_runtime_data_is_set_and_typed() -> None:
     assert {"__init__.async_setup_entry", "sensor.async_setup_entry", "config_flow.async_get_options_flow"} <= set(
         checked
     )
+
+
+def test_what_hassfest_validates_of_the_other_rules() -> None:
+    """config-flow, discovery, reconfiguration-flow, test-before-setup, unique-config-entry: hassfest's checks."""
+    manifest = json.loads((INTEGRATION / "manifest.json").read_text())
+    assert manifest["config_flow"] is True
+    assert "usb" in manifest
+    flow = ast.parse((INTEGRATION / "config_flow.py").read_text())
+    steps = {node.name for node in ast.walk(flow) if isinstance(node, ast.AsyncFunctionDef)}
+    assert {"async_step_user", "async_step_usb", "async_step_reconfigure"} <= steps
+    calls = {
+        node.func.attr for node in ast.walk(flow) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    }
+    assert {"async_set_unique_id", "_abort_if_unique_id_configured"} <= calls
+    raised = {
+        node.exc.func.id
+        for path in INTEGRATION.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name)
+    }
+    assert "ConfigEntryNotReady" in raised
 
 
 def test_the_installed_home_assistant_has_the_same_rules() -> None:
