@@ -20,7 +20,14 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local import config_flow
-from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
+from custom_components.linky_local.const import (
+    CONF_BAUDRATE,
+    CONF_DEVICE,
+    CONF_MODE,
+    CONF_USB_DEVICE,
+    CONF_USB_ID,
+    DOMAIN,
+)
 from custom_components.linky_local.tic import Group, Mode
 from custom_components.linky_local.tic.link import DETECT_TIMEOUT, TicWriter, close_tic, detect, open_tic
 from linky_tools.encoder import encode_frame
@@ -448,7 +455,13 @@ async def test_usb_discovery_confirm(hass: HomeAssistant, pty_meter: PtyMeter) -
     probe.assert_called_once()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Linky monophasé (standard)"
-    assert result["data"] == {CONF_DEVICE: pty_meter.path, CONF_MODE: "standard", CONF_BAUDRATE: 9600}
+    assert result["data"] == {
+        CONF_DEVICE: pty_meter.path,
+        CONF_MODE: "standard",
+        CONF_BAUDRATE: 9600,
+        CONF_USB_ID: "0403:6015_TINFO-1234_FTDI_FT230X Basic UART",
+        CONF_USB_DEVICE: pty_meter.path,
+    }
     assert result["result"].unique_id == SERIAL
 
 

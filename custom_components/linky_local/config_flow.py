@@ -28,7 +28,8 @@ from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.selector import SelectSelector, SelectSelectorConfig, SelectSelectorMode, SerialPortSelector
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 
-from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN, MODE_AUTO
+from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, CONF_USB_DEVICE, CONF_USB_ID, DOMAIN, MODE_AUTO
+from .coordinator import LinkyConfigEntry
 from .meter import meter_kind, serial_number
 from .privacy import CONF_PRIVACY_LEVEL, PrivacyLevel, privacy_level
 from .redaction import filter_line_payloads
@@ -96,10 +97,11 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
     VERSION = 1
 
     _discovered_device: str
+    _usb_id: str | None = None
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> LinkyLocalOptionsFlow:
+    def async_get_options_flow(config_entry: LinkyConfigEntry) -> LinkyLocalOptionsFlow:
         """Return the flow of the meter's privacy level."""
         return LinkyLocalOptionsFlow()
 
@@ -120,10 +122,12 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
         """Offer a discovered TIC dongle; the port stays closed until the user confirms."""
         self._discovered_device = await self._async_stable_path(discovery_info.device)
+        self._usb_id = usb.usb_unique_id_from_service_info(discovery_info)
         # A temporary id, replaced by the meter's serial number once read: it lets the user ignore this dongle and
         # stops a second discovery of it while this one waits.
-        await self.async_set_unique_id(usb.usb_unique_id_from_service_info(discovery_info))
+        await self.async_set_unique_id(self._usb_id)
         self._abort_if_unique_id_configured()
+        await self._async_follow_dongle(self._usb_id, self._discovered_device)
         await self._async_abort_if_port_configured(self._discovered_device)
         self.context["title_placeholders"] = {
             "name": usb.human_readable_device_name(
@@ -196,7 +200,25 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
         """Create the entry of a newly read meter, unless it is already configured."""
         await self.async_set_unique_id(serial, raise_on_progress=False)
         self._abort_if_unique_id_configured()
-        return self.async_create_entry(title=meter_kind(detection.frame).name, data=_entry_data(device, detection))
+        data = _entry_data(device, detection)
+        if (usb_id := self._usb_id or await self.hass.async_add_executor_job(_usb_id_at, device)) is not None:
+            data |= {CONF_USB_ID: usb_id, CONF_USB_DEVICE: device}
+        return self.async_create_entry(title=meter_kind(detection.frame).name, data=data)
+
+    async def _async_follow_dongle(self, usb_id: str, device: str) -> None:
+        """Abort when an entry reads this dongle; move the entry to `device` first if it had another path."""
+        for entry in self._async_current_entries(include_ignore=False):
+            data = entry.data
+            if data.get(CONF_USB_ID) != usb_id or data.get(CONF_USB_DEVICE) != data.get(CONF_DEVICE):
+                continue
+            if not await self.hass.async_add_executor_job(_same_port_in, device, [data[CONF_DEVICE]]):
+                _LOGGER.debug("The dongle of %s is now on another path; the entry follows it", entry.title)
+                self.hass.config_entries.async_update_entry(
+                    entry, data={**data, CONF_DEVICE: device, CONF_USB_DEVICE: device}
+                )
+                if entry.state in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_RETRY):
+                    self.hass.config_entries.async_schedule_reload(entry.entry_id)
+            raise AbortFlow("already_configured")
 
     async def _async_stable_path(self, device: str) -> str:
         """Return a local port's /dev/serial/by-id path when it has one, which survives replugging; else `device`."""
@@ -250,6 +272,13 @@ async def _identify(device: str, mode: Mode | None) -> tuple[Detection, str]:
 
 def _entry_data(device: str, detection: Detection) -> dict[str, Any]:
     return {CONF_DEVICE: device, CONF_MODE: detection.mode.value, CONF_BAUDRATE: detection.baudrate}
+
+
+def _usb_id_at(device: str) -> str | None:
+    """Return the USB identity of the dongle behind a local port, None for other ports."""
+    if not device.startswith("/") or (found := usb.usb_device_from_path(device)) is None:
+        return None
+    return usb.usb_unique_id_from_service_info(usb.usb_service_info_from_device(found))
 
 
 def _serial_by_id(device: str) -> str:
