@@ -148,11 +148,17 @@ async def _read_line(url: str, mode: Mode | None) -> None:
 
 
 def _read(args: argparse.Namespace) -> int:
-    from custom_components.linky_local.tic.link import NothingReceivedError, PortBusyError, TicLinkError
+    from custom_components.linky_local.tic.link import (
+        NothingReceivedError,
+        PortBusyError,
+        Rfc2217NegotiationError,
+        TicLinkError,
+    )
 
     hints = {
         PortBusyError: "another program holds the port (stop it, or the integration, first)",
         NothingReceivedError: "silence: check the wiring, and that the meter's TIC output is on",
+        Rfc2217NegotiationError: "ser2net: use a raw TCP accepter (accepter: tcp,PORT) and socket://HOST:PORT",
     }
     try:
         asyncio.run(_read_line(args.device, _mode(args.mode)))

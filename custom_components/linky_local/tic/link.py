@@ -7,9 +7,11 @@ import contextlib
 from dataclasses import dataclass
 import errno
 import logging
+import socket
 import termios
 import time
 from typing import Final
+import urllib.parse
 
 import serialx
 
@@ -23,6 +25,9 @@ _LOGGER = logging.getLogger(__name__)
 # lasts up to about 3 s at 1200 baud.
 DETECT_TIMEOUT: Final[dict[Mode, float]] = {Mode.STANDARD: 4.0, Mode.HISTORIC: 7.0}
 READ_CHUNK: Final = 4096
+RFC2217_SCHEME: Final = "rfc2217://"
+# After a failed RFC 2217 open, how long a plain TCP connection may take to tell "no host" from "no negotiation".
+RFC2217_CHECK_TIMEOUT: Final = 5.0
 
 
 class TicLinkError(Exception):
@@ -30,7 +35,43 @@ class TicLinkError(Exception):
 
 
 class PortUnavailableError(TicLinkError):
-    """The port does not exist or refused the connection."""
+    """The port could not be opened, for a reason none of the subclasses names."""
+
+
+class PortNotFoundError(PortUnavailableError):
+    """No device at this path (unplugged, or a typing mistake)."""
+
+
+class PermissionRefusedError(PortUnavailableError):
+    """The system refused access to the device."""
+
+
+class InvalidPortError(PortUnavailableError):
+    """Neither a device path nor a URL serialx knows (socket://, rfc2217://...)."""
+
+
+class ConnectionRefusedLinkError(PortUnavailableError):
+    """The host answered but nothing listens on that TCP port."""
+
+
+class HostNotFoundError(PortUnavailableError):
+    """The host name does not resolve."""
+
+
+class HostUnreachableError(PortUnavailableError):
+    """No answer from the host: wrong address, host down, or a firewall."""
+
+
+class ConnectionClosedError(PortUnavailableError):
+    """The server accepted the connection, then closed it (ser2net could not open its own device...)."""
+
+
+class Rfc2217NegotiationError(PortUnavailableError):
+    """The server accepted the TCP connection but did not complete RFC 2217 negotiation.
+
+    ser2net 4 answers SET-MODEMSTATE-MASK with NOTIFY-MODEMSTATE instead of its acknowledgement, which serialx
+    waits for: see docs/upstream/serialx-rfc2217-ser2net.md. A raw TCP port given as rfc2217:// fails the same way.
+    """
 
 
 class PortBusyError(TicLinkError):
@@ -59,7 +100,7 @@ type TicWriter = serialx.SerialStreamWriter[serialx.BaseSerialTransport]
 
 
 async def open_tic(url: str, baudrate: int) -> tuple[asyncio.StreamReader, TicWriter]:
-    """Open a TIC line for reading, 7E1; raise PortUnavailableError or PortBusyError.
+    """Open a TIC line for reading, 7E1; raise a PortUnavailableError (a subclass that says why) or PortBusyError.
 
     A port that refuses 7 bits with even parity (some USB adapters, Linux pseudo-terminals) is opened 8N1: the
     decoder masks the parity bit, so the text is the same.
@@ -70,16 +111,16 @@ async def open_tic(url: str, baudrate: int) -> tuple[asyncio.StreamReader, TicWr
         pass  # serialx 1.7 lets the pty's termios error through unwrapped
     except OSError as err:
         if err.errno != errno.EINVAL:
-            raise _link_error(err) from err
+            raise await _link_error(url, err) from err
     except (serialx.SerialException, ValueError) as err:
-        raise PortUnavailableError(str(err)) from err
+        raise InvalidPortError(str(err)) from err
     _LOGGER.debug("The port refused 7E1: reading it 8N1 and masking the parity bit")
     try:
         return await _open(url, baudrate, byte_size=8, parity=serialx.Parity.NONE)
     except OSError as err:
-        raise _link_error(err) from err
+        raise await _link_error(url, err) from err
     except (serialx.SerialException, ValueError) as err:
-        raise PortUnavailableError(str(err)) from err
+        raise InvalidPortError(str(err)) from err
 
 
 async def _open(
@@ -90,10 +131,50 @@ async def _open(
     )
 
 
-def _link_error(err: OSError) -> TicLinkError:
-    if err.errno in (errno.EBUSY, errno.EACCES, errno.EAGAIN):
-        return PortBusyError(str(err))
-    return PortUnavailableError(str(err))
+_ERRNO_ERRORS: Final[dict[int, type[TicLinkError]]] = {
+    errno.ENOENT: PortNotFoundError,
+    errno.ENODEV: PortNotFoundError,
+    errno.ENXIO: PortNotFoundError,
+    errno.EACCES: PermissionRefusedError,
+    errno.EPERM: PermissionRefusedError,
+    errno.EBUSY: PortBusyError,  # serialx's exclusive lock, or TIOCEXCL
+    errno.EAGAIN: PortBusyError,  # flock() on a port another process locked
+    errno.ECONNREFUSED: ConnectionRefusedLinkError,
+    errno.EHOSTUNREACH: HostUnreachableError,
+    errno.ENETUNREACH: HostUnreachableError,
+    errno.ETIMEDOUT: HostUnreachableError,
+    errno.ECONNRESET: ConnectionClosedError,
+    errno.EPIPE: ConnectionClosedError,
+}
+
+
+async def _link_error(url: str, err: OSError) -> TicLinkError:
+    """Name why a port did not open."""
+    if isinstance(err, socket.gaierror):
+        return HostNotFoundError(str(err))
+    if isinstance(err, TimeoutError) and url.startswith(RFC2217_SCHEME):
+        # serialx's connect timeout covers both the TCP connection and the negotiation: tell them apart.
+        return await _rfc2217_failure(url, err)
+    if isinstance(err, TimeoutError):
+        return HostUnreachableError(str(err) or "no answer")
+    kind = _ERRNO_ERRORS.get(err.errno or 0, PortUnavailableError)
+    return kind(str(err))
+
+
+async def _rfc2217_failure(url: str, err: TimeoutError) -> TicLinkError:
+    """Tell a server that did not negotiate RFC 2217 from a host that did not answer at all."""
+    parsed = urllib.parse.urlparse(url)
+    try:
+        async with asyncio.timeout(RFC2217_CHECK_TIMEOUT):
+            _, writer = await asyncio.open_connection(parsed.hostname, parsed.port)
+    except TimeoutError:
+        return HostUnreachableError("no answer")
+    except OSError as check_err:
+        return await _link_error("", check_err)
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return Rfc2217NegotiationError(f"{str(err) or 'timeout'}: RFC 2217 negotiation not completed")
 
 
 async def close_tic(writer: TicWriter) -> None:
@@ -112,10 +193,13 @@ async def read_frame(reader: asyncio.StreamReader, decoder: Decoder, within: flo
             chunk = await asyncio.wait_for(reader.read(READ_CHUNK), remaining)
         except TimeoutError:
             break
-        except (OSError, serialx.SerialException) as err:
+        except OSError as err:
+            raise _ERRNO_ERRORS.get(err.errno or 0, PortUnavailableError)(str(err)) from err
+        except serialx.SerialException as err:
             raise PortUnavailableError(str(err)) from err
         if not chunk:
-            break
+            # Only a network port ends: the server let us in, then hung up (ser2net could not open its device...).
+            raise ConnectionClosedError(f"connection closed by the far end after {received} bytes")
         received += len(chunk)
         if frames := decoder.feed(chunk):
             return frames[0]
