@@ -141,7 +141,7 @@ async def _read_line(url: str, mode: Mode | None) -> None:
     decoder = Decoder(mode)
     try:
         while True:
-            frame = await link.read_frame(reader, decoder, FRAME_PERIOD[detection.mode] * SILENT_PERIODS)
+            frame = await link.read_frame(reader, decoder, FRAME_PERIOD[detection.mode] * SILENT_PERIODS, url=url)
             _write_frames([frame], decoder.stats)
     finally:
         await link.close_tic(writer)

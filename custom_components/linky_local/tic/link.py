@@ -10,8 +10,8 @@ import logging
 import socket
 import termios
 import time
+import traceback
 from typing import Final
-import urllib.parse
 
 import serialx
 
@@ -26,8 +26,6 @@ _LOGGER = logging.getLogger(__name__)
 DETECT_TIMEOUT: Final[dict[Mode, float]] = {Mode.STANDARD: 4.0, Mode.HISTORIC: 7.0}
 READ_CHUNK: Final = 4096
 RFC2217_SCHEME: Final = "rfc2217://"
-# After a failed RFC 2217 open, how long a plain TCP connection may take to tell "no host" from "no negotiation".
-RFC2217_CHECK_TIMEOUT: Final = 5.0
 
 
 class TicLinkError(Exception):
@@ -111,14 +109,14 @@ async def open_tic(url: str, baudrate: int) -> tuple[asyncio.StreamReader, TicWr
         pass  # serialx 1.7 lets the pty's termios error through unwrapped
     except OSError as err:
         if err.errno != errno.EINVAL:
-            raise await _link_error(url, err) from err
+            raise _link_error(url, err) from err
     except (serialx.SerialException, ValueError) as err:
         raise InvalidPortError(str(err)) from err
     _LOGGER.debug("The port refused 7E1: reading it 8N1 and masking the parity bit")
     try:
         return await _open(url, baudrate, byte_size=8, parity=serialx.Parity.NONE)
     except OSError as err:
-        raise await _link_error(url, err) from err
+        raise _link_error(url, err) from err
     except (serialx.SerialException, ValueError) as err:
         raise InvalidPortError(str(err)) from err
 
@@ -148,33 +146,29 @@ _ERRNO_ERRORS: Final[dict[int, type[TicLinkError]]] = {
 }
 
 
-async def _link_error(url: str, err: OSError) -> TicLinkError:
+def _link_error(url: str, err: OSError) -> TicLinkError:
     """Name why a port did not open."""
     if isinstance(err, socket.gaierror):
         return HostNotFoundError(str(err))
-    if isinstance(err, TimeoutError) and url.startswith(RFC2217_SCHEME):
-        # serialx's connect timeout covers both the TCP connection and the negotiation: tell them apart.
-        return await _rfc2217_failure(url, err)
     if isinstance(err, TimeoutError):
+        if url.startswith(RFC2217_SCHEME) and _timed_out_negotiating(err):
+            return Rfc2217NegotiationError("the server did not complete RFC 2217 negotiation")
         return HostUnreachableError(str(err) or "no answer")
-    kind = _ERRNO_ERRORS.get(err.errno or 0, PortUnavailableError)
-    return kind(str(err))
+    if err.errno == errno.EIO and not url.startswith("/"):
+        return ConnectionClosedError(str(err))  # how serialx 1.7 (reading) and RFC 2217 (opening) tell a hang-up
+    return _ERRNO_ERRORS.get(err.errno or 0, PortUnavailableError)(str(err))
 
 
-async def _rfc2217_failure(url: str, err: TimeoutError) -> TicLinkError:
-    """Tell a server that did not negotiate RFC 2217 from a host that did not answer at all."""
-    parsed = urllib.parse.urlparse(url)
-    try:
-        async with asyncio.timeout(RFC2217_CHECK_TIMEOUT):
-            _, writer = await asyncio.open_connection(parsed.hostname, parsed.port)
-    except TimeoutError:
-        return HostUnreachableError("no answer")
-    except OSError as check_err:
-        return await _link_error("", check_err)
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
-    return Rfc2217NegotiationError(f"{str(err) or 'timeout'}: RFC 2217 negotiation not completed")
+def _timed_out_negotiating(err: TimeoutError) -> bool:
+    """Tell whether serialx's connect timeout struck after the TCP connection was made, while negotiating.
+
+    Its one timeout covers both; where the cancelled wait was tells them apart, without a second connection that
+    would make the server open and close its serial device once more.
+    """
+    waited = err.__context__
+    if waited is None or waited.__traceback__ is None:
+        return False
+    return not any(frame.name == "create_connection" for frame in traceback.extract_tb(waited.__traceback__))
 
 
 async def close_tic(writer: TicWriter) -> None:
@@ -184,8 +178,8 @@ async def close_tic(writer: TicWriter) -> None:
         await writer.wait_closed()
 
 
-async def read_frame(reader: asyncio.StreamReader, decoder: Decoder, within: float) -> Frame:
-    """Return the first complete valid frame received within `within` seconds."""
+async def read_frame(reader: asyncio.StreamReader, decoder: Decoder, within: float, *, url: str) -> Frame:
+    """Return the first complete valid frame received within `within` seconds from the line at `url`."""
     deadline = time.monotonic() + within
     received = 0
     while (remaining := deadline - time.monotonic()) > 0:
@@ -194,7 +188,7 @@ async def read_frame(reader: asyncio.StreamReader, decoder: Decoder, within: flo
         except TimeoutError:
             break
         except OSError as err:
-            raise _ERRNO_ERRORS.get(err.errno or 0, PortUnavailableError)(str(err)) from err
+            raise _link_error(url, err) from err
         except serialx.SerialException as err:
             raise PortUnavailableError(str(err)) from err
         if not chunk:
@@ -225,7 +219,7 @@ async def detect(url: str, mode: Mode | None = None, *, within: float | None = N
         reader, writer = await open_tic(url, baudrate)
         decoder = Decoder(mode)
         try:
-            frame = await read_frame(reader, decoder, within or DETECT_TIMEOUT[candidate])
+            frame = await read_frame(reader, decoder, within or DETECT_TIMEOUT[candidate], url=url)
         except (NothingReceivedError, GarbageReceivedError) as err:
             failures.append(err)
             continue
