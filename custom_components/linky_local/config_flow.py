@@ -215,10 +215,12 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _async_identify_held_port(
         self, entry: ConfigEntry, device: str, mode: str, errors: dict[str, str]
     ) -> tuple[Detection, str] | None:
-        """Read the port the entry itself reads: serialx locks it exclusively, so the entry lets it go meanwhile.
+        """Read the port the entry itself reads, which the entry must let go meanwhile.
 
-        The meter's entities are unavailable for the few seconds of the probe; whatever it finds, the entry is set
-        up again (with the new data on success, by the caller's update).
+        serialx locks a local port exclusively, and ser2net serves one client at a time (a second one is turned away,
+        or with `kickolduser` takes the line from the first). So the meter's entities are unavailable for the few
+        seconds of the probe; whatever it finds, the entry is set up again (with the new data on success, by the
+        caller's update).
         """
         released = await self._async_release_port(entry)
         found = await self._async_identify(device, mode, errors)
