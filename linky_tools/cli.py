@@ -141,18 +141,24 @@ async def _read_line(url: str, mode: Mode | None) -> None:
     decoder = Decoder(mode)
     try:
         while True:
-            frame = await link.read_frame(reader, decoder, FRAME_PERIOD[detection.mode] * SILENT_PERIODS)
+            frame = await link.read_frame(reader, decoder, FRAME_PERIOD[detection.mode] * SILENT_PERIODS, url=url)
             _write_frames([frame], decoder.stats)
     finally:
         await link.close_tic(writer)
 
 
 def _read(args: argparse.Namespace) -> int:
-    from custom_components.linky_local.tic.link import NothingReceivedError, PortBusyError, TicLinkError
+    from custom_components.linky_local.tic.link import (
+        NothingReceivedError,
+        PortBusyError,
+        Rfc2217NegotiationError,
+        TicLinkError,
+    )
 
     hints = {
         PortBusyError: "another program holds the port (stop it, or the integration, first)",
         NothingReceivedError: "silence: check the wiring, and that the meter's TIC output is on",
+        Rfc2217NegotiationError: "ser2net: use a raw TCP accepter (accepter: tcp,PORT) and socket://HOST:PORT",
     }
     try:
         asyncio.run(_read_line(args.device, _mode(args.mode)))

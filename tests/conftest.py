@@ -1,20 +1,32 @@
-"""Fixtures of the Linky Local tests: a simulated meter behind a real pty or TCP port, a config entry, a set-up entry."""
+"""Fixtures of the Linky Local tests: a simulated meter behind an in-memory line (or a real pty or TCP port), a config
+entry, a set-up entry, and the one clock driver of the tests about time.
+
+Tests about time (silence, windows, repairs, publication) read an in-memory line on frozen clocks only: the
+integration's `connect_tic` is patched to open it (the seam Home Assistant's dsmr tests patch their reader factory
+at), and nothing depends on the machine's speed. The smoke tests about the port itself (open, read, lose, reconnect)
+use a real pseudo-terminal or a real TCP socket on 127.0.0.1, and wait for real I/O with generous guards only.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable, Generator, Iterable
-from datetime import UTC, datetime
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 import json
+import logging
 import os
-from typing import Protocol
+from typing import Final, Protocol
 from unittest.mock import PropertyMock, patch
 
 from freezegun import freeze_time
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
+from homeassistant.util.async_ import get_scheduled_timer_handles
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
@@ -22,12 +34,17 @@ from syrupy.assertion import SnapshotAssertion
 # `custom_components` package first and never sees ours.
 import custom_components.linky_local  # noqa: F401
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
-from custom_components.linky_local.coordinator import LinkyCoordinator
+from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
+from custom_components.linky_local.publisher import CLOSE_LEAD
 from custom_components.linky_local.tic import Group
 from custom_components.linky_local.tic.guard import FIRST_VALUE_FRAMES
+from custom_components.linky_local.tic.link import PortUnavailableError
 from linky_tools.encoder import encode_frame
-from linky_tools.simulator import Profile, SimulatedMeter
+from linky_tools.simulator import BITS_PER_BYTE, Profile, SimulatedMeter
+
+# Home Assistant's test plugin logs every SQL statement of the recorder at INFO: a failing test would print thousands.
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 # A winter weekday morning: Tempo colours, peak hours, heating.
 START = datetime(2026, 1, 15, 7, 30, tzinfo=UTC)
@@ -134,6 +151,109 @@ class TcpPort:
         self._connected.clear()
         self.connections = 0
         await self._server.wait_closed()
+
+
+class MemoryTransport(asyncio.ReadTransport):
+    """The integration's end of an in-memory line: bytes go to its protocol at once, or at resume once paused."""
+
+    def __init__(self, protocol: asyncio.Protocol) -> None:
+        """Connect the protocol."""
+        super().__init__()
+        self.protocol = protocol
+        self.buffered = bytearray()  # what the kernel would hold while the reader is paused
+        self._paused = False
+        self._closing = False
+        protocol.connection_made(self)
+
+    def feed(self, data: bytes) -> None:
+        """Bytes arrive on the line."""
+        if self._closing:
+            return  # nobody reads: lost, as on a real line between two sessions
+        self.buffered += data
+        if not self._paused:
+            self._deliver()
+
+    def _deliver(self) -> None:
+        if self.buffered and not self._closing:
+            data, self.buffered = bytes(self.buffered), bytearray()
+            self.protocol.data_received(data)
+
+    def pause_reading(self) -> None:
+        """Stop reading: bytes wait in the buffer."""
+        self._paused = True
+
+    def resume_reading(self) -> None:
+        """Read again: what waited comes in one read."""
+        self._paused = False
+        self._deliver()
+
+    def is_reading(self) -> bool:
+        """Tell whether the transport reads."""
+        return not self._paused
+
+    def lose(self, exc: Exception | None) -> None:
+        """The far end closed (None) or the port failed."""
+        if not self._closing:
+            self._closing = True
+            self.protocol.connection_lost(exc)
+
+    def close(self) -> None:
+        """The integration closes its end."""
+        self.lose(None)
+
+    def is_closing(self) -> bool:
+        """Tell whether the transport is closed."""
+        return self._closing
+
+    async def wait_closed(self) -> None:
+        """Closing an in-memory line takes no time."""
+
+
+class MemoryLine:
+    """A line with no port under it: the meter's end for the test, the integration's `connect_tic` for the entry."""
+
+    url: Final = "/dev/serial/by-id/usb-memory-line"
+
+    def __init__(self) -> None:
+        """Make the line; the integration opens it."""
+        self.opened = 0
+        self.refusing = False
+        self.transport: MemoryTransport | None = None
+
+    async def connect(
+        self, url: str, baudrate: int, protocol_factory: Callable[[], asyncio.Protocol]
+    ) -> MemoryTransport:
+        """Open the line for the integration, as `connect_tic` does a port."""
+        if self.refusing:
+            raise PortUnavailableError(f"{url}: no such device")
+        self.opened += 1
+        self.transport = MemoryTransport(protocol_factory())
+        return self.transport
+
+    @property
+    def open(self) -> bool:
+        """Tell whether the integration holds the line open."""
+        return self.transport is not None and not self.transport.is_closing()
+
+    @property
+    def waiting(self) -> bool:
+        """Tell whether bytes wait for the reader to resume."""
+        return self.transport is not None and bool(self.transport.buffered) and not self.transport.is_closing()
+
+    async def send(self, data: bytes) -> None:
+        """Put bytes on the line: read at once unless the reader paused, lost if the line is closed."""
+        if self.transport is not None:
+            self.transport.feed(data)
+
+    def lose(self, exc: Exception | None = None) -> None:
+        """End the integration's session: the far end closed (None) or the port failed with `exc`."""
+        if self.transport is not None:
+            self.transport.lose(exc)
+
+
+def fire_after(hass: HomeAssistant, seconds: float) -> None:
+    """Run the timers due within `seconds` (silence, backoff, pauses between reads) while real I/O goes on."""
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
 
 
 async def eventually(condition: Callable[[], bool]) -> None:
@@ -258,9 +378,17 @@ async def tcp_port(socket_enabled: None) -> AsyncGenerator[TcpPort]:
 
 
 @pytest.fixture
-def port(pty_port: PtyPort) -> Port:
-    """The port the integration reads: a pty unless a test overrides this fixture."""
-    return pty_port
+def memory_line() -> Generator[MemoryLine]:
+    """An in-memory line the integration opens instead of a port."""
+    line = MemoryLine()
+    with patch("custom_components.linky_local.coordinator.connect_tic", line.connect):
+        yield line
+
+
+@pytest.fixture
+def port(memory_line: MemoryLine) -> Port:
+    """The line the integration reads: in memory unless a test overrides this fixture with a real port."""
+    return memory_line
 
 
 @pytest.fixture
@@ -324,3 +452,205 @@ def entity_registry_enabled_by_default() -> Generator[None]:
         return_value=True,
     ):
         yield
+
+
+# --- Time: one clock driver for every test about time ------------------------------------------------------------
+
+# The loop runs a timer once the clocks are past its time (at epoch magnitudes its resolution is lost to rounding).
+TIMER_PAST: Final = timedelta(microseconds=1)
+# Less than the silence after which the meter is lost, when no frame comes.
+SET_UP_BEFORE: Final = timedelta(seconds=3)
+
+type Transform = Callable[[bytes], bytes]
+
+
+def unchanged(data: bytes) -> bytes:
+    """Return the bytes as the meter sent them."""
+    return data
+
+
+def with_values(groups: list[Group], **values: str) -> list[Group]:
+    """Return the groups with some values replaced."""
+    return [replace(group, value=values[group.label]) if group.label in values else group for group in groups]
+
+
+def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Return the messages logged at ERROR or above: an exception that escaped, or one logged."""
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+async def run_due_timers(hass: HomeAssistant) -> None:
+    """Let the loop run every timer whose time has passed on the frozen clocks, those they schedule included."""
+    loop = hass.loop
+    for _ in range(10000):
+        due = [h for h in get_scheduled_timer_handles(loop) if not h.cancelled() and h.when() < loop.time()]
+        if not due:
+            break
+        await asyncio.sleep(0)
+    else:
+        raise AssertionError(f"timers keep falling due: {due}")
+    await hass.async_block_till_done()
+
+
+class Clock:
+    """Move a running integration's frozen clocks on, each timer run at its own time, and send the meter's frames.
+
+    Home Assistant's clocks, `time.monotonic` and the event loop's clock are frozen: timers (the reader's silence,
+    its backoff, its pauses between reads, the line check, the publisher's windows) run only when the clock is moved
+    past them, each at its own time, as real time would run them. The in-memory line takes what is sent at once, or
+    when the reader resumes reading. The simulated meter's clock follows: a frame sent after the clocks moved on by ten
+    minutes carries indexes ten minutes further on.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        freezer: FrozenDateTimeFactory,
+        meter: VirtualMeter,
+        entry: MockConfigEntry,
+        start: datetime | None = None,
+    ) -> None:
+        """Drive the entry of `meter`; the clocks stand at `start` (the simulated meter's) until moved."""
+        self.hass = hass
+        self.freezer = freezer
+        self.meter = meter
+        self.entry = entry
+        self.start = start or meter.simulator.now
+        self._meter_at = self.start  # when the simulated meter's clock last moved
+        freezer.move_to(self.start)
+
+    @property
+    def coordinator(self) -> LinkyCoordinator:
+        """Return the entry's coordinator."""
+        coordinator: LinkyCoordinator = self.entry.runtime_data
+        return coordinator
+
+    @property
+    def moment(self) -> datetime:
+        """Return the frozen clocks' time."""
+        return datetime.now(UTC)
+
+    @property
+    def now(self) -> float:
+        """Return the seconds the clocks moved on since the start."""
+        return (self.moment - self.start).total_seconds()
+
+    async def move_to(self, moment: datetime) -> None:
+        """Move the clocks on to a moment, stopping at each timer due before it to run it at its time."""
+        loop, target = self.hass.loop, moment.timestamp()
+        while True:
+            due = [handle.when() for handle in get_scheduled_timer_handles(loop) if not handle.cancelled()]
+            if not due or (first := min(due)) >= target:
+                break
+            self.freezer.move_to(datetime.fromtimestamp(first, UTC) + TIMER_PAST)
+            await run_due_timers(self.hass)
+        self.freezer.move_to(moment)
+        await run_due_timers(self.hass)
+
+    async def advance(self, seconds: float) -> None:
+        """Move the clocks on by `seconds`."""
+        await self.move_to(self.moment + timedelta(seconds=seconds))
+
+    async def run_until(self, condition: Callable[[], bool], *, within: float, step: float = 0.1) -> float:
+        """Move the clocks on until the condition holds; return the seconds it took; fail after `within` seconds."""
+        start = self.now
+        while not condition():
+            if self.now - start >= within:
+                pytest.fail(f"not within {within} s")
+            await self.advance(step)
+        return self.now - start
+
+    async def complete[T](self, awaitable: Awaitable[T], *, step: float = 0.01) -> T:
+        """Await something that may wait on the event loop's clock, moving the clocks on meanwhile."""
+        task = self.hass.async_create_task(awaitable)
+        await asyncio.sleep(0)
+        while not task.done():
+            await self.advance(step)
+        return task.result()
+
+    async def close(self, boundary: datetime) -> None:
+        """Move the clocks just past the moment the publisher's windows ending at `boundary` close."""
+        await self.move_to(boundary - CLOSE_LEAD + TIMER_PAST)
+
+    def next_frame(self, meter: SimulatedMeter | None = None) -> bytes:
+        """Return the meter's next frame, its clock moved on by as much as ours since its last frame."""
+        meter = meter or self.meter.simulator
+        frame = meter.next_frame(elapsed=(self.moment - self._meter_at).total_seconds())
+        self._meter_at = self.moment
+        return frame
+
+    async def send(self, data: bytes, line_bytes: int | None = None) -> None:
+        """Send bytes once the time `line_bytes` of them take on the line has passed; wait until they are read.
+
+        Bytes sent while the reader is between two sessions are lost, as on a real line.
+        """
+        baudrate = self.meter.simulator.baudrate
+        await self.advance((len(data) if line_bytes is None else line_bytes) * BITS_PER_BYTE / baudrate)
+        await self.meter.port.send(data)
+        await self.read()
+
+    async def read(self) -> None:
+        """Move the clocks on until the reader took what waits on the line (it pauses between reads)."""
+        line = self.meter.port
+        assert isinstance(line, MemoryLine), "the clock drives an in-memory line"
+        while line.waiting:
+            await self.advance(0.05)
+        await self.hass.async_block_till_done()
+
+    async def frames(
+        self, seconds: float, transform: Transform = unchanged, meter: SimulatedMeter | None = None
+    ) -> int:
+        """Send the meter's frames, changed by `transform`, for `seconds` of line time; return how many were sent."""
+        end, count = self.now + seconds, 0
+        while self.now < end:
+            frame = self.next_frame(meter)
+            await self.send(transform(frame), len(frame))
+            count += 1
+        return count
+
+    async def send_at(self, moment: datetime, **values: str) -> None:
+        """Send a frame at a moment, the simulated meter's groups with some values replaced; wait until it is read."""
+        await self.send_groups_at(moment, with_values(self.meter.simulator.groups(), **values))
+
+    async def send_groups_at(self, moment: datetime, groups: list[Group]) -> None:
+        """Send a frame of these groups at a moment; wait until it is read."""
+        await self.move_to(moment)
+        decoder = self.coordinator.decoder
+        expected = decoder.stats.frames + 1
+        await self.meter.port.send(encode_frame(self.meter.simulator.mode, groups))
+        await self.read()
+        assert decoder.stats.frames >= expected, "the frame was not read"
+
+    async def set_up(self) -> None:
+        """Set the entry up on the frozen clocks."""
+        self.entry.add_to_hass(self.hass)
+        assert await self.complete(self.hass.config_entries.async_setup(self.entry.entry_id))
+        await self.hass.async_block_till_done()
+
+
+@pytest.fixture(name="timeline")
+def timeline_fixture(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, virtual_meter: VirtualMeter, mock_config_entry: MockConfigEntry
+) -> Clock:
+    """The integration's clocks, frozen at the simulated meter's start, moved on by the test."""
+    return Clock(hass, freezer, virtual_meter, mock_config_entry)
+
+
+@pytest.fixture(name="running")
+async def running_fixture(hass: HomeAssistant, mock_config_entry: MockConfigEntry, timeline: Clock) -> MockConfigEntry:
+    """The entry set up, reading its first frames in frozen time."""
+    await timeline.set_up()
+    await timeline.frames(5)
+    assert timeline.coordinator.link_state is LinkState.RECEIVING
+    return mock_config_entry
+
+
+async def start_clock(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, meter: VirtualMeter, entry: MockConfigEntry, at: datetime
+) -> Clock:
+    """Set up the entry of a French home a moment before `at`; the first, partial window ends at `at`."""
+    await hass.config.async_set_time_zone("Europe/Paris")
+    clock = Clock(hass, freezer, meter, entry, at - SET_UP_BEFORE)
+    await clock.set_up()
+    await clock.close(at)
+    return clock

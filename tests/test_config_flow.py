@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 import contextlib
+import errno
 import json
 import os
 from pathlib import Path
+import socket
 from typing import Any
 from unittest.mock import patch
 
@@ -20,7 +22,14 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local import config_flow
-from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
+from custom_components.linky_local.const import (
+    CONF_BAUDRATE,
+    CONF_DEVICE,
+    CONF_MODE,
+    CONF_USB_DEVICE,
+    CONF_USB_ID,
+    DOMAIN,
+)
 from custom_components.linky_local.tic import Group, Mode
 from custom_components.linky_local.tic.link import DETECT_TIMEOUT, TicWriter, close_tic, detect, open_tic
 from linky_tools.encoder import encode_frame
@@ -191,8 +200,11 @@ def entry_setup() -> Iterator[None]:
 
 
 @pytest.fixture
-def holding_entry_setup() -> Iterator[None]:
-    """Set entries up with a stand-in reader that holds its port exclusively, as the real one does."""
+def holding_entry_setup() -> Iterator[dict[str, TicWriter]]:
+    """Set entries up with a stand-in reader that holds its port exclusively, as the real one does.
+
+    Yields the open port of each set-up entry: a test can tell whether an entry's port was closed meanwhile.
+    """
     writers: dict[str, TicWriter] = {}
 
     async def setup(hass: HomeAssistant, entry: ConfigEntry) -> bool:
@@ -207,7 +219,7 @@ def holding_entry_setup() -> Iterator[None]:
         patch("custom_components.linky_local.async_setup_entry", side_effect=setup),
         patch("custom_components.linky_local.async_unload_entry", side_effect=unload),
     ):
-        yield
+        yield writers
     assert not writers, "a port was left open"
 
 
@@ -320,10 +332,110 @@ async def test_user_cannot_open_then_recovers(hass: HomeAssistant, pty_meter: Pt
 
     result = await _submit(hass, flow_id, "/dev/linky-local-no-such-port")
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "port_not_found"}
 
     result = await _submit(hass, flow_id, pty_meter.path)
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+def _closed_tcp_port() -> int:
+    """Return a TCP port of 127.0.0.1 that nothing listens on (just released by the system)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+async def hanging_up_server(socket_enabled: None) -> AsyncIterator[str]:
+    """Return the URL of a TCP server that closes each connection at once, as ser2net does without its device."""
+
+    async def hang_up(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    yield f"socket://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    server.close()
+    await server.wait_closed()
+
+
+@pytest.mark.usefixtures("entry_setup", "socket_enabled")
+@pytest.mark.parametrize(
+    ("device", "error"),
+    [
+        ("/dev/linky-local-no-such-port", "port_not_found"),
+        ("linky://127.0.0.1:2000", "invalid_port"),
+        ("socket://127.0.0.1", "invalid_port"),
+    ],
+    ids=["missing-path", "unknown-scheme", "no-tcp-port"],
+)
+async def test_user_port_errors_say_why(hass: HomeAssistant, device: str, error: str) -> None:
+    """Each way a port cannot be opened has its own error, not one "cannot open" for all."""
+    flow_id = await _start_user_flow(hass)
+
+    result = await _submit(hass, flow_id, device)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+
+
+@pytest.mark.usefixtures("entry_setup", "socket_enabled")
+@pytest.mark.parametrize("scheme", ["socket", "rfc2217"])
+async def test_user_connection_refused(hass: HomeAssistant, scheme: str) -> None:
+    """A TCP port nothing listens on is "connection refused", whether raw TCP or RFC 2217."""
+    flow_id = await _start_user_flow(hass)
+
+    result = await _submit(hass, flow_id, f"{scheme}://127.0.0.1:{_closed_tcp_port()}")
+
+    assert result["errors"] == {"base": "connection_refused"}
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_user_connection_closed_by_the_server(hass: HomeAssistant, hanging_up_server: str) -> None:
+    """A server that lets the flow in and hangs up at once is told apart from a silent line."""
+    flow_id = await _start_user_flow(hass)
+
+    result = await _submit(hass, flow_id, hanging_up_server)
+
+    assert result["errors"] == {"base": "connection_closed"}
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_user_rfc2217_not_negotiated(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
+    """An rfc2217:// URL to a server that never completes the negotiation (here raw TCP) says so, then socket://
+    works."""
+    flow_id = await _start_user_flow(hass)
+
+    result = await _submit(hass, flow_id, tcp_meter.url.replace("socket://", "rfc2217://"))
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "rfc2217_negotiation"}
+
+    result = await _submit(hass, flow_id, tcp_meter.url)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("entry_setup")
+@pytest.mark.parametrize(
+    ("failure", "error"),
+    [
+        (PermissionError(errno.EACCES, "Permission denied"), "permission_denied"),
+        (socket.gaierror(socket.EAI_NONAME, "Name or service not known"), "host_not_found"),
+        (OSError(errno.EHOSTUNREACH, "No route to host"), "host_unreachable"),
+        (TimeoutError(), "host_unreachable"),
+        (OSError(errno.EIO, "Input/output error"), "cannot_connect"),
+    ],
+    ids=["permission", "unknown-host", "no-route", "connect-timeout", "other"],
+)
+async def test_user_system_errors_say_why(
+    hass: HomeAssistant, pty_meter: PtyMeter, failure: OSError, error: str
+) -> None:
+    """What the system says when opening fails picks the error's words (tests run as root, without DNS)."""
+    flow_id = await _start_user_flow(hass)
+
+    with patch("serialx.open_serial_connection", side_effect=failure):
+        result = await _submit(hass, flow_id, pty_meter.path)
+
+    assert result["errors"] == {"base": error}
 
 
 @pytest.mark.usefixtures("entry_setup")
@@ -448,7 +560,13 @@ async def test_usb_discovery_confirm(hass: HomeAssistant, pty_meter: PtyMeter) -
     probe.assert_called_once()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Linky monophasé (standard)"
-    assert result["data"] == {CONF_DEVICE: pty_meter.path, CONF_MODE: "standard", CONF_BAUDRATE: 9600}
+    assert result["data"] == {
+        CONF_DEVICE: pty_meter.path,
+        CONF_MODE: "standard",
+        CONF_BAUDRATE: 9600,
+        CONF_USB_ID: "0403:6015_TINFO-1234_FTDI_FT230X Basic UART",
+        CONF_USB_DEVICE: pty_meter.path,
+    }
     assert result["result"].unique_id == SERIAL
 
 
@@ -558,15 +676,18 @@ async def test_reconfigure_same_port_held_by_the_entry(hass: HomeAssistant, pty_
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-@pytest.mark.usefixtures("holding_entry_setup")
 async def test_reconfigure_to_another_meter(
-    hass: HomeAssistant, pty_meter: PtyMeter, second_pty_meter: PtyMeter
+    hass: HomeAssistant,
+    pty_meter: PtyMeter,
+    second_pty_meter: PtyMeter,
+    holding_entry_setup: dict[str, TicWriter],
 ) -> None:
-    """A port that carries another meter aborts; the entry keeps its port and runs again."""
+    """A port that carries another meter aborts; the entry keeps reading its own port all along."""
     second_pty_meter.payload = OTHER_METER
     entry = _meter_entry(pty_meter.path)
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
+    running = holding_entry_setup[entry.entry_id]
     flow_id = await _start_reconfigure(hass, entry)
 
     result = await _submit(hass, flow_id, second_pty_meter.path)
@@ -576,30 +697,52 @@ async def test_reconfigure_to_another_meter(
     assert entry.data[CONF_DEVICE] == pty_meter.path
     assert entry.unique_id == SERIAL
     assert entry.state is ConfigEntryState.LOADED
+    assert holding_entry_setup[entry.entry_id] is running
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-@pytest.mark.usefixtures("holding_entry_setup")
 async def test_reconfigure_error_then_recovers(
-    hass: HomeAssistant, pty_meter: PtyMeter, second_pty_meter: PtyMeter
+    hass: HomeAssistant,
+    pty_meter: PtyMeter,
+    second_pty_meter: PtyMeter,
+    holding_entry_setup: dict[str, TicWriter],
 ) -> None:
-    """A failed read leaves the entry running on its old port; a good port then updates it."""
+    """A failed read of another port leaves the running meter alone, its port never closed; a good port then
+    updates it."""
     entry = _meter_entry(pty_meter.path)
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
+    running = holding_entry_setup[entry.entry_id]
     flow_id = await _start_reconfigure(hass, entry)
 
     result = await _submit(hass, flow_id, "/dev/linky-local-no-such-port")
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "port_not_found"}
     assert entry.state is ConfigEntryState.LOADED
     assert entry.data[CONF_DEVICE] == pty_meter.path
+    assert holding_entry_setup[entry.entry_id] is running
 
     result = await _submit(hass, flow_id, second_pty_meter.path)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_DEVICE] == second_pty_meter.path
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("entry_setup")
+@pytest.mark.parametrize("device", ["socket://192.0.2.1:2000", "/dev/serial/by-id/usb-linky-local-test-if00"])
+async def test_reconfigure_offers_the_port_in_use(hass: HomeAssistant, device: str) -> None:
+    """The port in use is an item of the port list (not an "unknown item"), selected; another can be typed."""
+    entry = _meter_entry(device)
+    entry.add_to_hass(hass)
+
+    result = await entry.start_reconfigure_flow(hass)
+
+    field = next(key for key in result["data_schema"].schema if key == CONF_DEVICE)
+    config = result["data_schema"].schema[field].config
+    assert device in [option["value"] for option in config["options"]]
+    assert config["custom_value"] is True
+    assert field.description == {"suggested_value": device}
 
 
 def test_manifest_discovers_only_tic_dongles() -> None:
@@ -634,6 +777,9 @@ def test_config_translations() -> None:
     aborts = {"already_configured", "already_in_progress", "reconfigure_successful", "wrong_meter"}
     assert outcomes <= strings["config"]["error"].keys()
     assert aborts <= strings["config"]["abort"].keys()
+    # Our own words for a reconfigured meter, not a reference to Home Assistant's generic text.
+    for language in (strings, french):
+        assert not language["config"]["abort"]["reconfigure_successful"].startswith("[%key:")
 
 
 async def test_user_form_renders(hass: HomeAssistant, hass_client: Any) -> None:

@@ -7,11 +7,13 @@ reported as repair issues: tests/test_repairs.py checks those.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Generator
 import logging
 import os
 from pathlib import Path
 import random
+from unittest.mock import patch
 
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -19,13 +21,23 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local import coordinator as coordinator_module
-from custom_components.linky_local.coordinator import BACKOFF_MAX, LinkState
+from custom_components.linky_local.coordinator import BACKOFF_MAX, LinkState, LinkyCoordinator
 from custom_components.linky_local.tic import Frame
 from custom_components.linky_local.tic.decoder import MAX_FRAME_BYTES
 from linky_tools.simulator import Fault, Profile, SimulatedMeter
 
-from .conftest import Port, PtyPort, TcpPort
-from .timeline import Timeline, errors_logged, running_fixture, timeline_fixture  # noqa: F401 - fixtures
+from .conftest import (
+    Clock,
+    MemoryLine,
+    Port,
+    PtyPort,
+    TcpPort,
+    VirtualMeter,
+    errors_logged,
+    eventually,
+    fire_after,
+    wait_for,
+)
 
 PREFIX = "sensor.linky_triphase_producteur_standard"
 ENERGY = f"{PREFIX}_energy_withdrawn"
@@ -71,8 +83,8 @@ def symlink_port(tmp_path: Path) -> Generator[SymlinkPty]:
 
 @pytest.fixture
 def port(request: pytest.FixtureRequest) -> Port:
-    """A pty unless parametrized with another port fixture's name."""
-    port: Port = request.getfixturevalue(getattr(request, "param", "pty_port"))
+    """The in-memory line unless parametrized with a real port fixture's name."""
+    port: Port = request.getfixturevalue(getattr(request, "param", "memory_line"))
     return port
 
 
@@ -86,8 +98,19 @@ def published_energy(hass: HomeAssistant) -> int:
     return round(float(hass.states.get(ENERGY).state) * 1000)
 
 
-async def recovered(hass: HomeAssistant, timeline: Timeline) -> None:
-    """Wait until the port is open again, send one frame: it is published at once, its index too."""
+async def recovered(hass: HomeAssistant, entry: MockConfigEntry, meter: VirtualMeter, delay: float) -> None:
+    """Run the reconnection due after `delay` seconds, send one frame: it is published at once, its index too."""
+    coordinator: LinkyCoordinator = entry.runtime_data
+    fire_after(hass, delay)
+    await wait_for(coordinator, lambda: coordinator.link_state is LinkState.WAITING)
+    await meter.send_frames(hass, entry)
+    assert coordinator.link_state is LinkState.RECEIVING
+    assert hass.states.get(POWER).state.isdigit()
+    assert published_energy(hass) == east_of(meter.simulator)
+
+
+async def back(hass: HomeAssistant, timeline: Clock) -> None:
+    """Move the clocks on until the port is open again, send one frame: it is published at once, its index too."""
     await timeline.run_until(lambda: timeline.coordinator.link_state is LinkState.WAITING, within=BACKOFF_MAX + 5)
     await timeline.send(timeline.next_frame())
     assert timeline.coordinator.link_state is LinkState.RECEIVING
@@ -98,26 +121,26 @@ async def recovered(hass: HomeAssistant, timeline: Timeline) -> None:
 @pytest.mark.parametrize("port", ["tcp_port"], indirect=True)
 async def test_tcp_peer_closes_then_refuses_then_accepts(
     hass: HomeAssistant,
-    running: MockConfigEntry,
-    timeline: Timeline,
+    init_integration: MockConfigEntry,
+    virtual_meter: VirtualMeter,
     tcp_port: TcpPort,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """ser2net reboots: the peer closes mid-frame, refuses connections for a minute, then accepts again."""
-    coordinator = timeline.coordinator
-    frame = timeline.next_frame()
+    """ser2net reboots: the peer closes mid-frame, refuses connections for a while, then accepts again."""
+    coordinator: LinkyCoordinator = init_integration.runtime_data
+    frame = virtual_meter.simulator.next_frame()
     await tcp_port.send(frame[: len(frame) // 2])
     await tcp_port.drop()
-    await timeline.run_until(lambda: coordinator.link_state is LinkState.DISCONNECTED, within=1)
+    await wait_for(coordinator, lambda: coordinator.link_state is LinkState.DISCONNECTED)
     assert hass.states.get(ENERGY).state == STATE_UNAVAILABLE
 
-    await timeline.advance(60)
-    refused = coordinator.failed_reconnections
-    assert refused >= 4  # 1, 2, 4, 8, 16 s...
+    for refused, delay in enumerate((1, 2, 4, 8), start=1):  # the backoff doubles
+        fire_after(hass, delay)
+        await eventually(lambda refused=refused: coordinator.failed_reconnections == refused)
     assert coordinator.reconnections == 0
     await tcp_port.restore()
-    await recovered(hass, timeline)
-    assert (coordinator.reconnections, coordinator.failed_reconnections) == (1, refused)
+    await recovered(hass, init_integration, virtual_meter, 16)
+    assert (coordinator.reconnections, coordinator.failed_reconnections) == (1, 4)
     # The half frame cut by the close and the new connection's first frame are one frame cut short by an STX.
     assert coordinator.decoder.stats.unterminated_frames == 1
     assert errors_logged(caplog) == []
@@ -126,27 +149,28 @@ async def test_tcp_peer_closes_then_refuses_then_accepts(
 @pytest.mark.parametrize("port", ["symlink_port"], indirect=True)
 async def test_dongle_unplugged_and_plugged_back_at_its_by_id_path(
     hass: HomeAssistant,
-    running: MockConfigEntry,
-    timeline: Timeline,
+    init_integration: MockConfigEntry,
+    virtual_meter: VirtualMeter,
     symlink_port: SymlinkPty,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The pty's other end closes; a new pty appears at the same by-id path: the reader opens the path again."""
-    coordinator = timeline.coordinator
+    coordinator: LinkyCoordinator = init_integration.runtime_data
     symlink_port.unplug()
-    await timeline.run_until(lambda: coordinator.link_state is LinkState.DISCONNECTED, within=5)
+    await wait_for(coordinator, lambda: coordinator.link_state is LinkState.DISCONNECTED)
     assert hass.states.get(ENERGY).state == STATE_UNAVAILABLE
-    await timeline.advance(10)
-    assert coordinator.failed_reconnections >= 2  # nothing at the link's end
+    for failed, delay in enumerate((1, 2), start=1):  # nothing at the link's end
+        fire_after(hass, delay)
+        await eventually(lambda failed=failed: coordinator.failed_reconnections == failed)
 
     symlink_port.plug()  # the kernel may give the new pty the number of the old one, as it may a new ttyUSB
-    await recovered(hass, timeline)
+    await recovered(hass, init_integration, virtual_meter, 4)
     assert coordinator.reconnections == 1
     assert errors_logged(caplog) == []
 
 
 async def test_a_burst_of_garbage(
-    hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Garbage between frames is counted byte for byte and dropped; garbage with control bytes harms nothing."""
     coordinator = timeline.coordinator
@@ -178,7 +202,7 @@ def flip_bits(rng: random.Random, share: float) -> Callable[[bytes], bytes]:
 
 
 async def test_one_byte_in_a_hundred_with_a_flipped_bit(
-    hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """1 % of bytes damaged: most frames lose a group or two, which are counted; no wrong index is published."""
     coordinator = timeline.coordinator
@@ -205,7 +229,7 @@ async def test_one_byte_in_a_hundred_with_a_flipped_bit(
 
 
 async def test_every_byte_with_its_parity_bit(
-    hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A port read 8N1 on the 7E1 line: bit 7 carries the parity; masked, every frame reads as sent."""
     coordinator = timeline.coordinator
@@ -223,7 +247,7 @@ async def test_every_byte_with_its_parity_bit(
 
 
 async def test_a_tty_not_in_raw_mode_still_gives_right_values(
-    hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """CR turned into LF, ETX swallowed: each frame ends at the next STX, its groups at LF; values stay right."""
     coordinator = timeline.coordinator
@@ -244,7 +268,7 @@ async def test_a_tty_not_in_raw_mode_still_gives_right_values(
 
 
 async def test_frames_interrupted_by_eot(
-    hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """EOT cuts a frame short (the meter is being read or programmed): it is counted and nothing of it is used."""
     coordinator = timeline.coordinator
@@ -268,7 +292,7 @@ async def test_frames_interrupted_by_eot(
 
 @pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_TRI])
 async def test_historic_three_phase_short_frame_cycles(
-    hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Twenty short frames then a long one while a phase is over its limit: the other values stay published."""
     prefix = "sensor.linky_triphase_historique"
@@ -292,7 +316,7 @@ async def test_historic_three_phase_short_frame_cycles(
 
 
 async def test_a_64_kb_frame_without_etx(
-    hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A frame that never ends: the buffer stops at its limit, the frame is counted oversized, the next one read."""
     coordinator = timeline.coordinator
@@ -313,7 +337,7 @@ async def test_a_64_kb_frame_without_etx(
 
 
 async def test_the_reader_survives_an_unexpected_error(
-    hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A bug while taking in a frame: logged once with its traceback, the port reopened, the next frames published."""
     caplog.set_level(logging.DEBUG, logger="custom_components.linky_local.coordinator")
@@ -335,7 +359,7 @@ async def test_the_reader_survives_an_unexpected_error(
         assert coordinator.unexpected_errors == failures
         assert hass.states.get(ENERGY).state == STATE_UNAVAILABLE
         await timeline.run_until(lambda: coordinator.link_state is LinkState.WAITING, within=BACKOFF_MAX)
-    await recovered(hass, timeline)
+    await back(hass, timeline)
     # Logged once, with its traceback; the second time at debug level only.
     [error] = [record for record in caplog.records if record.levelname == "ERROR"]
     assert "unexpected error while reading the meter" in error.getMessage()
@@ -347,9 +371,10 @@ async def test_the_reader_survives_an_unexpected_error(
 async def test_the_reader_survives_a_bug_when_the_meter_is_lost_or_in_the_port_opener(
     hass: HomeAssistant,
     running: MockConfigEntry,
-    timeline: Timeline,
+    timeline: Clock,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
+    memory_line: MemoryLine,
 ) -> None:
     """The line check failing when the meter is lost, then the port opener failing: each logged, the reader goes on.
 
@@ -357,7 +382,7 @@ async def test_the_reader_survives_a_bug_when_the_meter_is_lost_or_in_the_port_o
     """
     coordinator = timeline.coordinator
     checked = coordinator.health.check
-    opened = coordinator_module.open_tic
+    opened = memory_line.connect
     calls = {"check": 0, "open": 0}
 
     def check() -> None:
@@ -366,18 +391,18 @@ async def test_the_reader_survives_a_bug_when_the_meter_is_lost_or_in_the_port_o
             raise RuntimeError("the line check's bug")
         checked()
 
-    async def open_tic(url: str, baudrate: int) -> object:
+    async def connect_tic(url: str, baudrate: int, protocol_factory: Callable[[], asyncio.Protocol]) -> object:
         calls["open"] += 1
         if calls["open"] == 1:
             raise ValueError("the port opener's bug")
-        return await opened(url, baudrate)
+        return await opened(url, baudrate, protocol_factory)
 
     monkeypatch.setattr(coordinator.health, "check", check)
-    monkeypatch.setattr(coordinator_module, "open_tic", open_tic)
-    await timeline.advance(5)  # silence: the meter is lost, and the check fails
-    assert coordinator.link_state is LinkState.DISCONNECTED
-    assert hass.states.get(ENERGY).state == STATE_UNAVAILABLE
-    await recovered(hass, timeline)
+    with patch.object(coordinator_module, "connect_tic", connect_tic):
+        await timeline.advance(5)  # silence: the meter is lost, and the check fails
+        assert coordinator.link_state is LinkState.DISCONNECTED
+        assert hass.states.get(ENERGY).state == STATE_UNAVAILABLE
+        await back(hass, timeline)
     assert (coordinator.unexpected_errors, coordinator.failed_reconnections, coordinator.reconnections) == (2, 1, 1)
     errors = [record for record in caplog.records if record.levelname == "ERROR"]
     assert [record.exc_info[0] for record in errors if record.exc_info] == [RuntimeError, ValueError]

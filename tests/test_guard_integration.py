@@ -28,7 +28,7 @@ from custom_components.linky_local.tic.guard import DISCONTINUITY_FRAMES
 from linky_tools.encoder import encode_frame
 from linky_tools.simulator import Profile, SimulatedMeter
 
-from .timeline import Timeline, errors_logged, timeline_fixture  # noqa: F401 - fixture
+from .conftest import Clock, errors_logged
 
 PREFIX = "sensor.linky_triphase_producteur_standard"
 INDEXES = {"EAST": f"{PREFIX}_energy_withdrawn", "EAIT": f"{PREFIX}_energy_injected"}
@@ -67,7 +67,7 @@ def with_values(groups: list[Group], values: dict[str, int]) -> list[Group]:
     return [replace(group, value=f"{values[group.label]:09d}") if group.label in values else group for group in groups]
 
 
-async def send(timeline: Timeline, groups: list[Group]) -> None:
+async def send(timeline: Clock, groups: list[Group]) -> None:
     """Send a frame of these groups, its checksums valid, after the meter's clock moved on by one frame."""
     frame = encode_frame(Mode.STANDARD, groups)
     await timeline.send(frame)
@@ -77,7 +77,7 @@ async def test_bogus_indexes_never_reach_the_statistics(
     recorder_mock: Recorder,
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
-    timeline: Timeline,
+    timeline: Clock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Backwards, too far ahead, repeated twice: each is counted, logged at debug, and never published."""
@@ -160,7 +160,7 @@ async def test_bogus_indexes_never_reach_the_statistics(
 
 
 async def test_a_replaced_meter_is_accepted_once_its_values_agree(
-    hass: HomeAssistant, mock_config_entry: MockConfigEntry, timeline: Timeline
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, timeline: Clock
 ) -> None:
     """A genuine discontinuity (a new meter, its index starting over) is published once several frames agree."""
     mock_config_entry.add_to_hass(hass)

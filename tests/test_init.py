@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
-from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local.const import CONF_DEVICE, DOMAIN
 from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
 from custom_components.linky_local.tic.link import close_tic, open_tic
 
-from .conftest import Port, PtyPort, TcpPort, VirtualMeter, eventually, wait_for
+from .conftest import Port, PtyPort, TcpPort, VirtualMeter, eventually, fire_after, wait_for
 
 APPARENT_POWER = "sensor.linky_triphase_producteur_standard_apparent_power"
 LINK = "sensor.linky_triphase_producteur_standard_link"
@@ -28,11 +26,6 @@ def port(request: pytest.FixtureRequest) -> Port:
     """Read the meter over TCP, as from ser2net, so that tests can cut the line; `pty_port` when parametrized so."""
     port: Port = request.getfixturevalue(getattr(request, "param", "tcp_port"))
     return port
-
-
-def fire_after(hass: HomeAssistant, seconds: float) -> None:
-    """Run the timers due within `seconds`: the silence timeout and the reconnection backoff."""
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
 
 
 async def until(coordinator: LinkyCoordinator, condition: Callable[[LinkyCoordinator], bool]) -> None:

@@ -20,8 +20,7 @@ from custom_components.linky_local.publisher import CLOSE_LEAD, _Accumulator
 from custom_components.linky_local.tic import CATALOGUE, Group, Mode
 from linky_tools.simulator import Profile
 
-from .conftest import VirtualMeter
-from .privacy_clock import Clock, start_clock
+from .conftest import Clock, VirtualMeter, start_clock
 
 PREFIX = "sensor.linky_triphase_standard"
 POWER = f"{PREFIX}_apparent_power"
@@ -159,7 +158,7 @@ async def test_means_over_each_minute(hass: HomeAssistant, clock: Clock) -> None
         power, volts = (3200, 228) if 20 <= second < 35 else (1200, 231)
         samples.append((moment, power))
         voltages.append((moment, volts))
-        await clock.send(moment, SINSTS=f"{power:05d}", URMS1=f"{volts:03d}")
+        await clock.send_at(moment, SINSTS=f"{power:05d}", URMS1=f"{volts:03d}")
     assert powers == [STATE_UNKNOWN]  # the entity appeared; nothing published within the minute
     boundary = T0 + timedelta(minutes=1)
     await clock.close(boundary)
@@ -175,9 +174,9 @@ async def test_means_over_each_minute(hass: HomeAssistant, clock: Clock) -> None
     assert powers == [STATE_UNKNOWN, str(round(mean))]
 
     # The next minute: 1200 VA went on from the last frame, then 2000 VA; the window starts on the minute.
-    await clock.send(boundary + timedelta(seconds=1), SINSTS="02000")
+    await clock.send_at(boundary + timedelta(seconds=1), SINSTS="02000")
     for second in range(3, 60, 2):
-        await clock.send(boundary + timedelta(seconds=second), SINSTS="02000")
+        await clock.send_at(boundary + timedelta(seconds=second), SINSTS="02000")
     await clock.close(boundary + timedelta(minutes=1))
     expected = (1200 * 1.25 + 2000 * 58.75) / 60
     state = hass.states.get(POWER)
@@ -186,7 +185,7 @@ async def test_means_over_each_minute(hass: HomeAssistant, clock: Clock) -> None
 
     # A third minute with the same mean: reported again at its end, no new state (no new row in the database).
     for second in range(1, 60, 2):
-        await clock.send(boundary + timedelta(minutes=1, seconds=second), SINSTS=f"{round(expected):05d}")
+        await clock.send_at(boundary + timedelta(minutes=1, seconds=second), SINSTS=f"{round(expected):05d}")
     await clock.close(boundary + timedelta(minutes=2))
     state = hass.states.get(POWER)
     assert state.state == str(round(expected))
@@ -198,7 +197,7 @@ async def test_means_over_each_minute(hass: HomeAssistant, clock: Clock) -> None
 async def test_a_window_without_frames_still_closes(hass: HomeAssistant, clock: Clock) -> None:
     """Windows follow the clock, not the frames: once the meter is silent, nothing measured is made up."""
     for second in range(0, 60, 2):
-        await clock.send(T0 + timedelta(seconds=second), SINSTS="01000")
+        await clock.send_at(T0 + timedelta(seconds=second), SINSTS="01000")
     boundary = T0 + timedelta(minutes=1)
     await clock.close(boundary)
     assert hass.states.get(POWER).state == "1000"
@@ -223,26 +222,26 @@ async def test_indexes_at_each_window_end(hass: HomeAssistant, clock: Clock) -> 
     energies = written(hass, ENERGY)
     wh = int(next(group.value for group in clock.meter.simulator.groups() if group.label == "EAST"))
     for step, second in enumerate(range(0, 60, 3)):
-        await clock.send(T0 + timedelta(seconds=second), EAST=f"{wh + step:09d}")
+        await clock.send_at(T0 + timedelta(seconds=second), EAST=f"{wh + step:09d}")
     assert energies == [STATE_UNKNOWN]
     boundary = T0 + timedelta(minutes=1)
     await clock.close(boundary)
     assert hass.states.get(ENERGY).state == f"{(wh + 19) / 1000:.3f}"
     # A frame between the window's close and its boundary changes the index: published at once, inside the minute.
-    await clock.send(boundary - timedelta(seconds=0.1), EAST=f"{wh + 25:09d}")
+    await clock.send_at(boundary - timedelta(seconds=0.1), EAST=f"{wh + 25:09d}")
     assert hass.states.get(ENERGY).state == f"{(wh + 25) / 1000:.3f}"
     assert hass.states.get(ENERGY).last_updated < boundary
     # After the boundary, it waits for the next window's end.
-    await clock.send(boundary + timedelta(seconds=1), EAST=f"{wh + 30:09d}")
+    await clock.send_at(boundary + timedelta(seconds=1), EAST=f"{wh + 30:09d}")
     assert hass.states.get(ENERGY).state == f"{(wh + 25) / 1000:.3f}"
     assert len(energies) == 3
 
 
 async def test_states_at_once(hass: HomeAssistant, clock: Clock) -> None:
     """A tariff change is published as soon as the meter sends it, whatever the level."""
-    await clock.send(T0, LTARF="    HP  BLEU    ")
+    await clock.send_at(T0, LTARF="    HP  BLEU    ")
     assert hass.states.get(TARIFF).state == "HP BLEU"
-    await clock.send(T0 + timedelta(seconds=2), LTARF="    HC  BLEU    ")
+    await clock.send_at(T0 + timedelta(seconds=2), LTARF="    HC  BLEU    ")
     assert hass.states.get(TARIFF).state == "HC BLEU"
 
 
@@ -250,7 +249,7 @@ async def test_states_at_once(hass: HomeAssistant, clock: Clock) -> None:
 async def test_live_publishes_every_frame(hass: HomeAssistant, clock: Clock) -> None:
     """At `live` each frame's values are published at once."""
     for second, power in ((0, 1000), (1, 1500), (2, 900)):
-        await clock.send(T0 + timedelta(seconds=second), SINSTS=f"{power:05d}")
+        await clock.send_at(T0 + timedelta(seconds=second), SINSTS=f"{power:05d}")
         assert hass.states.get(POWER).state == str(power)
         assert "window_minutes" not in hass.states.get(POWER).attributes
 
@@ -267,7 +266,7 @@ def meter_never_silent() -> Generator[None]:
 async def test_half_hourly(hass: HomeAssistant, clock: Clock) -> None:
     """At `half_hourly` windows end on the :00 and :30 of the local clock; the mean covers the half hour."""
     for minute, power in ((0, 1000), (10, 4000), (20, 1000)):
-        await clock.send(T0 + timedelta(minutes=minute), SINSTS=f"{power:05d}")
+        await clock.send_at(T0 + timedelta(minutes=minute), SINSTS=f"{power:05d}")
     await clock.close(T0 + timedelta(minutes=1))
     assert hass.states.get(POWER).state == STATE_UNKNOWN
     await clock.close(T0 + timedelta(minutes=30))
@@ -284,14 +283,14 @@ async def test_daily_has_no_instantaneous_entity(
 ) -> None:
     """At `daily` powers, currents and voltages have no entity; indexes and states do."""
     for second in range(0, 6, 2):
-        await clock.send(T0 + timedelta(seconds=second))
+        await clock.send_at(T0 + timedelta(seconds=second))
     assert hass.states.get(POWER) is None
     assert entity_registry.async_get(POWER) is None
     assert hass.states.get(VOLTAGE) is None
     assert hass.states.get(ENERGY).state == STATE_UNKNOWN
     assert hass.states.get(TARIFF).state == "HP BLEU"
     midnight = datetime(2026, 1, 16, tzinfo=UTC) - timedelta(hours=1)
-    await clock.send(midnight - timedelta(seconds=5))
+    await clock.send_at(midnight - timedelta(seconds=5))
     await clock.close(midnight)
     assert hass.states.get(ENERGY).state != STATE_UNKNOWN
     assert midnight - CLOSE_LEAD <= hass.states.get(ENERGY).last_updated < midnight
@@ -314,11 +313,11 @@ async def test_an_index_shows_its_last_daily_value_after_a_restart(
     )
     clock = await start_clock(hass, freezer, virtual_meter, mock_config_entry, T0)
     for second in range(0, 6, 2):
-        await clock.send(T0 + timedelta(seconds=second))
+        await clock.send_at(T0 + timedelta(seconds=second))
     assert hass.states.get(ENERGY).state == "65000.0"
     # Midnight publishes the meter's own index.
     midnight = datetime(2026, 1, 16, tzinfo=UTC) - timedelta(hours=1)
-    await clock.send(midnight - timedelta(seconds=5))
+    await clock.send_at(midnight - timedelta(seconds=5))
     await clock.close(midnight)
     east = next(group.value for group in clock.meter.simulator.groups() if group.label == "EAST")
     assert float(hass.states.get(ENERGY).state) == int(east) / 1000
@@ -330,11 +329,11 @@ async def test_historic_short_frames_hold_the_other_signals(hass: HomeAssistant,
     power = "sensor.linky_triphase_historique_apparent_power"
     current = "sensor.linky_triphase_historique_current_phase_2"
     for second in range(0, 30, 2):
-        await clock.send(T0 + timedelta(seconds=second), PAPP="01000", IINST2="010")
+        await clock.send_at(T0 + timedelta(seconds=second), PAPP="01000", IINST2="010")
     short = [Group("ADCO", clock.meter.simulator.serial), Group("IINST1", "005"), Group("IINST2", "070")]
     short += [Group("IINST3", "004"), Group("ADIR2", "070")]
     for second in range(30, 60, 2):
-        await clock.send_groups(T0 + timedelta(seconds=second), short)
+        await clock.send_groups_at(T0 + timedelta(seconds=second), short)
     await clock.close(T0 + timedelta(minutes=1))
     assert hass.states.get(power).state == "1000"
     assert hass.states.get(current).state == str(round((10 * 30 + 70 * 29.75) / 59.75))

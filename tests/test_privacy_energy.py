@@ -26,8 +26,7 @@ from custom_components.linky_local.privacy import PrivacyLevel, next_boundary
 from custom_components.linky_local.publisher import CLOSE_LEAD
 from linky_tools.simulator import Profile
 
-from .conftest import VirtualMeter
-from .privacy_clock import TIMER_PAST, Clock, set_up
+from .conftest import TIMER_PAST, Clock, VirtualMeter
 
 ENERGY = "sensor.linky_triphase_standard_energy_withdrawn"
 STARTED = datetime(2026, 1, 15, 21, 0, tzinfo=UTC)
@@ -118,9 +117,8 @@ async def test_recorded_totals_are_the_meters(
     """The recorded hourly (daily) energy equals the meter's index growth between hours (local midnights)."""
     await hass.config.async_set_time_zone("Europe/Paris")
     first, last = datetime.fromisoformat(start), datetime.fromisoformat(end)
-    freezer.move_to(first - timedelta(seconds=1))
-    await set_up(hass, freezer, mock_config_entry)
-    clock = Clock(hass, freezer, virtual_meter, mock_config_entry)
+    clock = Clock(hass, freezer, virtual_meter, mock_config_entry, first - timedelta(seconds=1))
+    await clock.set_up()
     rng = random.Random(5)
     wh = int(next(group.value for group in virtual_meter.simulator.groups() if group.label == "EAST"))
     sent: list[tuple[datetime, int]] = []
@@ -130,8 +128,9 @@ async def test_recorded_totals_are_the_meters(
             await clock.move_to(moment)
             continue
         wh += rng.randint(0, 5) if sent and moment - sent[-1][0] < timedelta(seconds=1) else rng.randint(0, 300)
-        sent.append((moment, wh))
-        await clock.send(moment, EAST=f"{wh:09d}")
+        await clock.send_at(moment, EAST=f"{wh:09d}")
+        # The reader pauses between reads: what counts is when the integration read the index.
+        sent.append((clock.moment, wh))
     await async_wait_recording_done(hass)
 
     def meter_at(boundary: datetime) -> int:

@@ -19,8 +19,7 @@ from syrupy.filters import props
 
 from custom_components.linky_local.privacy import PrivacyLevel
 
-from .conftest import VirtualMeter
-from .privacy_clock import start_clock
+from .conftest import VirtualMeter, start_clock
 
 T0 = datetime(2026, 1, 15, 7, 30, tzinfo=UTC)
 VOLTAGE = "sensor.linky_triphase_producteur_standard_voltage_phase_1"
@@ -51,7 +50,7 @@ async def run_a_minute(
     """Read the meter for a minute, a frame every two seconds, until its window closes."""
     clock = await start_clock(hass, freezer, meter, entry, T0)
     for second in range(0, 60, 2):
-        await clock.send(T0 + timedelta(seconds=second), SINSTS=f"{1000 + second * 10:05d}")
+        await clock.send_at(T0 + timedelta(seconds=second), SINSTS=f"{1000 + second * 10:05d}")
     await clock.close(T0 + timedelta(minutes=1))
 
 

@@ -23,11 +23,17 @@ from custom_components.linky_local.redaction import filter_line_payloads
 from custom_components.linky_local.tic import Group
 from linky_tools.simulator import Profile, SimulatedMeter
 
-from .conftest import START, VirtualMeter
+from .conftest import START, PtyPort, VirtualMeter
 
 # A serial number and a PRM found nowhere else in a run.
 SERIAL = "021975318642"
 PRM = "30002468013579"
+
+
+@pytest.fixture
+def port(pty_port: PtyPort) -> PtyPort:
+    """A real pty: the config flow probes a real port, and serialx logs what it reads from it."""
+    return pty_port
 
 
 @pytest.fixture

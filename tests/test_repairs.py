@@ -23,8 +23,7 @@ from custom_components.linky_local.tic.diagnosis import SILENCE_SECONDS, WINDOW_
 from linky_tools.encoder import encode_frame
 from linky_tools.simulator import Fault, Profile, SimulatedMeter
 
-from .conftest import START
-from .timeline import Timeline, errors_logged, running_fixture, timeline_fixture, uart_read  # noqa: F401 - fixtures
+from .conftest import START, Clock, errors_logged
 
 STRINGS = Path(__file__).parent.parent / "custom_components" / "linky_local" / "strings.json"
 ENERGY = "sensor.linky_triphase_producteur_standard_energy_withdrawn"
@@ -70,7 +69,7 @@ def test_every_issue_is_translated() -> None:
 
 
 async def test_silence_for_ten_minutes(
-    hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Silence: entities unavailable at once and the port reopened over and over; an issue after 10 minutes only."""
     coordinator = timeline.coordinator
@@ -94,9 +93,7 @@ async def test_silence_for_ten_minutes(
 
 
 @pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_BASE])
-async def test_a_linky_sending_only_its_total(
-    hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline
-) -> None:
+async def test_a_linky_sending_only_its_total(hass: HomeAssistant, running: MockConfigEntry, timeline: Clock) -> None:
     """A Linky in historic mode sending only BASE: a warning, worded for a base option or for one with periods."""
     assert_issue(hass, running, Problem.TOTAL_INDEX_ONLY, "total_index_only", ir.IssueSeverity.WARNING)
     groups = timeline.meter.simulator.groups()
@@ -110,13 +107,36 @@ async def test_a_linky_sending_only_its_total(
     assert raised(hass, running) == {}
 
 
+def uart_read(data: bytes, sent_baud: int, read_baud: int) -> bytes:
+    """Return what a UART reading at `read_baud` receives from 7E1 bytes sent at `sent_baud` (8 bits per byte read).
+
+    The receiver waits for a falling edge (a start bit), samples the middle of each bit at its own rate and looks for
+    the next start bit from the middle of its stop bit: the wrong speed turns a TIC line into garbage.
+    """
+    bits = [level for byte in data for level in (0, *(byte >> n & 1 for n in range(7)), byte.bit_count() & 1, 1)]
+    ratio = sent_baud / read_baud  # bits sent per bit read
+
+    def level(at: float) -> int:
+        return bits[int(at)] if int(at) < len(bits) else 1
+
+    received = bytearray()
+    at, end = 0.0, float(len(bits))
+    while at < end:
+        if level(at) == 1:
+            at = float(int(at) + 1)
+            continue
+        received.append(sum(level(at + (n + 1.5) * ratio) << n for n in range(8)))
+        at += 9.5 * ratio
+    return bytes(received)
+
+
 def not_raw(data: bytes) -> bytes:
     """Return the bytes as a tty not in raw mode gives them: CR turned into LF, ETX swallowed (its VINTR)."""
     return data.replace(b"\r", b"\n").replace(b"\x03", b"")
 
 
 async def test_a_tty_not_in_raw_mode(
-    hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """CR turned into LF and ETX swallowed: values still come, and a warning says what alters the line."""
     coordinator = timeline.coordinator
@@ -166,7 +186,7 @@ async def test_an_adapter_that_damages_control_bytes(hass: HomeAssistant, monkey
 
 
 async def test_the_wrong_speed(
-    hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The meter switched to historic mode, read at 9600 baud: garbage, the meter lost, then an issue."""
     coordinator = timeline.coordinator
@@ -208,7 +228,7 @@ async def test_the_wrong_speed(
 async def test_the_meter_switched_mode(
     hass: HomeAssistant,
     running: MockConfigEntry,
-    timeline: Timeline,
+    timeline: Clock,
     other_profile: Profile,
     translation_key: str,
     caplog: pytest.LogCaptureFixture,
@@ -229,7 +249,7 @@ async def test_the_meter_switched_mode(
     assert errors_logged(caplog) == []
 
 
-async def test_unloading_clears_the_issues(hass: HomeAssistant, running: MockConfigEntry, timeline: Timeline) -> None:
+async def test_unloading_clears_the_issues(hass: HomeAssistant, running: MockConfigEntry, timeline: Clock) -> None:
     """An unloaded entry watches no line: its issues go with it."""
     await timeline.advance(SILENCE_SECONDS + 30)
     assert set(raised(hass, running)) == {Problem.SILENT}

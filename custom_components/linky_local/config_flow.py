@@ -25,20 +25,35 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import AbortFlow
-from homeassistant.helpers.selector import SelectSelector, SelectSelectorConfig, SelectSelectorMode, SerialPortSelector
+from homeassistant.helpers.selector import (
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    SerialPortSelector,
+)
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 
-from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN, MODE_AUTO
+from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, CONF_USB_DEVICE, CONF_USB_ID, DOMAIN, MODE_AUTO
+from .coordinator import LinkyConfigEntry
 from .meter import meter_kind, serial_number
 from .privacy import CONF_PRIVACY_LEVEL, PrivacyLevel, privacy_level
 from .redaction import filter_line_payloads
 from .tic import Mode
 from .tic.link import (
+    ConnectionClosedError,
+    ConnectionRefusedLinkError,
     Detection,
     GarbageReceivedError,
+    HostNotFoundError,
+    HostUnreachableError,
+    InvalidPortError,
     NothingReceivedError,
+    PermissionRefusedError,
     PortBusyError,
+    PortNotFoundError,
     PortUnavailableError,
+    Rfc2217NegotiationError,
     TicLinkError,
     detect,
 )
@@ -52,25 +67,47 @@ PROBE_TIMEOUT: Final = 30.0
 # A frame whose ADCO/ADSC group was corrupted lacks the serial number: read a few more before giving up.
 IDENTIFY_ATTEMPTS: Final = 3
 
+# Each way a port can fail has its own words; a cause none of these names falls back to its parent's.
 LINK_ERRORS: Final[dict[type[TicLinkError], str]] = {
     PortUnavailableError: "cannot_connect",
+    PortNotFoundError: "port_not_found",
+    PermissionRefusedError: "permission_denied",
+    InvalidPortError: "invalid_port",
+    ConnectionRefusedLinkError: "connection_refused",
+    HostNotFoundError: "host_not_found",
+    HostUnreachableError: "host_unreachable",
+    ConnectionClosedError: "connection_closed",
+    Rfc2217NegotiationError: "rfc2217_negotiation",
     PortBusyError: "port_busy",
     NothingReceivedError: "nothing_received",
     GarbageReceivedError: "garbage_received",
 }
 
+MODE_SELECTOR: Final = SelectSelector(
+    SelectSelectorConfig(
+        options=[MODE_AUTO, Mode.HISTORIC.value, Mode.STANDARD.value],
+        mode=SelectSelectorMode.LIST,
+        translation_key="tic_mode",
+    )
+)
 DATA_SCHEMA: Final = vol.Schema(
     {
         vol.Required(CONF_DEVICE): SerialPortSelector(),
-        vol.Required(CONF_MODE, default=MODE_AUTO): SelectSelector(
-            SelectSelectorConfig(
-                options=[MODE_AUTO, Mode.HISTORIC.value, Mode.STANDARD.value],
-                mode=SelectSelectorMode.LIST,
-                translation_key="tic_mode",
-            )
-        ),
+        vol.Required(CONF_MODE, default=MODE_AUTO): MODE_SELECTOR,
     }
 )
+
+
+def reconfigure_schema(ports: list[SelectOptionDict]) -> vol.Schema:
+    """Build the reconfigure form: the port in use is one of the listed ports, and any other can be typed."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_DEVICE): SelectSelector(
+                SelectSelectorConfig(options=ports, custom_value=True, mode=SelectSelectorMode.DROPDOWN)
+            ),
+            vol.Required(CONF_MODE, default=MODE_AUTO): MODE_SELECTOR,
+        }
+    )
 
 
 OPTIONS_SCHEMA: Final = vol.Schema(
@@ -96,10 +133,11 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
     VERSION = 1
 
     _discovered_device: str
+    _usb_id: str | None = None
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> LinkyLocalOptionsFlow:
+    def async_get_options_flow(config_entry: LinkyConfigEntry) -> LinkyLocalOptionsFlow:
         """Return the flow of the meter's privacy level."""
         return LinkyLocalOptionsFlow()
 
@@ -120,10 +158,12 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
         """Offer a discovered TIC dongle; the port stays closed until the user confirms."""
         self._discovered_device = await self._async_stable_path(discovery_info.device)
+        self._usb_id = usb.usb_unique_id_from_service_info(discovery_info)
         # A temporary id, replaced by the meter's serial number once read: it lets the user ignore this dongle and
         # stops a second discovery of it while this one waits.
-        await self.async_set_unique_id(usb.usb_unique_id_from_service_info(discovery_info))
+        await self.async_set_unique_id(self._usb_id)
         self._abort_if_unique_id_configured()
+        await self._async_follow_dongle(self._usb_id, self._discovered_device)
         await self._async_abort_if_port_configured(self._discovered_device)
         self.context["title_placeholders"] = {
             "name": usb.human_readable_device_name(
@@ -157,12 +197,11 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             device = await self._async_stable_path(user_input[CONF_DEVICE])
-            # The running reader holds the port exclusively: let it go while probing.
-            released = await self._async_release_port(entry)
-            found = await self._async_identify(device, user_input[CONF_MODE], errors)
-            if released and (found is None or found[1] != entry.unique_id):
-                # Nothing changes: the meter goes back to its old port.
-                self.hass.config_entries.async_schedule_reload(entry.entry_id)
+            if await self.hass.async_add_executor_job(_same_port_in, device, [entry.data[CONF_DEVICE]]):
+                found = await self._async_identify_held_port(entry, device, user_input[CONF_MODE], errors)
+            else:
+                # Another port: the running meter keeps reading its own while this one is probed.
+                found = await self._async_identify(device, user_input[CONF_MODE], errors)
             if found is not None:
                 detection, serial = found
                 await self.async_set_unique_id(serial, raise_on_progress=False)
@@ -171,9 +210,41 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
         suggested: Mapping[str, Any] = user_input or {CONF_DEVICE: entry.data[CONF_DEVICE], CONF_MODE: MODE_AUTO}
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(DATA_SCHEMA, suggested),
+            data_schema=self.add_suggested_values_to_schema(
+                reconfigure_schema(await self._async_port_options(entry.data[CONF_DEVICE])), suggested
+            ),
             errors=errors,
         )
+
+    async def _async_identify_held_port(
+        self, entry: ConfigEntry, device: str, mode: str, errors: dict[str, str]
+    ) -> tuple[Detection, str] | None:
+        """Read the port the entry itself reads, which the entry must let go meanwhile.
+
+        serialx locks a local port exclusively, and ser2net serves one client at a time (a second one is turned away,
+        or with `kickolduser` takes the line from the first). So the meter's entities are unavailable for the few
+        seconds of the probe; whatever it finds, the entry is set up again (with the new data on success, by the
+        caller's update).
+        """
+        released = await self._async_release_port(entry)
+        found = await self._async_identify(device, mode, errors)
+        if released and (found is None or found[1] != entry.unique_id):
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return found
+
+    async def _async_port_options(self, current: str) -> list[SelectOptionDict]:
+        """List the port in use first, then the serial ports Home Assistant sees."""
+        options = [SelectOptionDict(value=current, label=current)]
+        try:
+            ports = await usb.async_scan_serial_ports(self.hass)
+        except KeyError, OSError:  # the usb integration not set up, or the scan failed: the current port is enough
+            return options
+        for port in ports:
+            if port.device != current:
+                described = " - ".join(filter(None, (port.manufacturer, port.description)))
+                label = f"{port.device} ({described})" if described else port.device
+                options.append(SelectOptionDict(value=port.device, label=label))
+        return options
 
     async def _async_identify(self, device: str, mode: str, errors: dict[str, str]) -> tuple[Detection, str] | None:
         """Read the meter on a port: its detection and serial number, or None with `errors` filled in."""
@@ -186,7 +257,7 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
             errors["base"] = "no_serial_number"
         except TicLinkError as err:
             _LOGGER.debug("No meter read on %s: %s", device, err)
-            errors["base"] = LINK_ERRORS.get(type(err), "cannot_connect")
+            errors["base"] = _error_key(err)
         except Exception:
             _LOGGER.exception("Unexpected error while reading %s", device)
             errors["base"] = "unknown"
@@ -196,7 +267,25 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
         """Create the entry of a newly read meter, unless it is already configured."""
         await self.async_set_unique_id(serial, raise_on_progress=False)
         self._abort_if_unique_id_configured()
-        return self.async_create_entry(title=meter_kind(detection.frame).name, data=_entry_data(device, detection))
+        data = _entry_data(device, detection)
+        if (usb_id := self._usb_id or await self.hass.async_add_executor_job(_usb_id_at, device)) is not None:
+            data |= {CONF_USB_ID: usb_id, CONF_USB_DEVICE: device}
+        return self.async_create_entry(title=meter_kind(detection.frame).name, data=data)
+
+    async def _async_follow_dongle(self, usb_id: str, device: str) -> None:
+        """Abort when an entry reads this dongle; move the entry to `device` first if it had another path."""
+        for entry in self._async_current_entries(include_ignore=False):
+            data = entry.data
+            if data.get(CONF_USB_ID) != usb_id or data.get(CONF_USB_DEVICE) != data.get(CONF_DEVICE):
+                continue
+            if not await self.hass.async_add_executor_job(_same_port_in, device, [data[CONF_DEVICE]]):
+                _LOGGER.debug("The dongle of %s is now on another path; the entry follows it", entry.title)
+                self.hass.config_entries.async_update_entry(
+                    entry, data={**data, CONF_DEVICE: device, CONF_USB_DEVICE: device}
+                )
+                if entry.state in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_RETRY):
+                    self.hass.config_entries.async_schedule_reload(entry.entry_id)
+            raise AbortFlow("already_configured")
 
     async def _async_stable_path(self, device: str) -> str:
         """Return a local port's /dev/serial/by-id path when it has one, which survives replugging; else `device`."""
@@ -248,8 +337,20 @@ async def _identify(device: str, mode: Mode | None) -> tuple[Detection, str]:
     raise NoSerialNumberError
 
 
+def _error_key(err: TicLinkError) -> str:
+    """Return the error key of the most specific kind of link error that has one."""
+    return next((LINK_ERRORS[kind] for kind in type(err).__mro__ if kind in LINK_ERRORS), "cannot_connect")
+
+
 def _entry_data(device: str, detection: Detection) -> dict[str, Any]:
     return {CONF_DEVICE: device, CONF_MODE: detection.mode.value, CONF_BAUDRATE: detection.baudrate}
+
+
+def _usb_id_at(device: str) -> str | None:
+    """Return the USB identity of the dongle behind a local port, None for other ports."""
+    if not device.startswith("/") or (found := usb.usb_device_from_path(device)) is None:
+        return None
+    return usb.usb_unique_id_from_service_info(usb.usb_service_info_from_device(found))
 
 
 def _serial_by_id(device: str) -> str:

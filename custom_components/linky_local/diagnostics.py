@@ -18,7 +18,7 @@ from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 
 from .binary_sensor import BINARY_SENSORS
-from .const import CONF_DEVICE, DOMAIN
+from .const import CONF_DEVICE, CONF_USB_DEVICE, CONF_USB_ID, DOMAIN
 from .coordinator import LinkyConfigEntry, LinkyCoordinator
 from .entity import LinkyEntityDescription, meter_id
 from .privacy import PrivacyLevel, Signal
@@ -26,8 +26,8 @@ from .sensor import LINK_SENSORS, SENSORS
 from .tic import Mode, PrivacyClass, describe
 from .tic.interpret import MeterAddress
 
-# The port may be a host's address, or a by-id path that names the adapter.
-TO_REDACT = {CONF_DEVICE}
+# The port may be a host's address, or a by-id path that names the adapter; the USB identity names it too.
+TO_REDACT = {CONF_DEVICE, CONF_USB_DEVICE, CONF_USB_ID}
 # Values shown as they are: the state of the meter and of the contract, nothing about the household's use.
 _SHOWN = {PrivacyClass.TECHNICAL, PrivacyClass.CONTRACT}
 _LEVEL_NAMES: Final = {

@@ -1,8 +1,9 @@
 """Repair issues of a meter's line: what the line diagnosis finds, told in words the user can act on.
 
-The reader feeds every chunk it reads through `LineHealth.feed`, which keeps a LineMonitor (tic/diagnosis.py) over the
-reader's decoder and raises or clears one repair issue per problem; a timer checks the line every CHECK_INTERVAL too,
-so that silence is noticed while nothing arrives. An issue clears by itself once the line no longer shows its problem.
+The reader tells `LineHealth` how many bytes it fed its decoder and which frames came out; a LineMonitor
+(tic/diagnosis.py) watches the decoder's counters, and LineHealth raises or clears one repair issue per problem at
+each frame and every CHECK_INTERVAL, so that silence is noticed while nothing arrives. An issue clears by itself once
+the line no longer shows its problem.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ _LOGGER = logging.getLogger(__name__)
 
 # The line is checked at least this often while nothing arrives: the diagnosis needs a call every minute.
 CHECK_INTERVAL: Final = timedelta(seconds=30)
-# Between frames, a chunk of bytes triggers a check at most this often (seconds).
+# Between frames, a read triggers a check at most this often (seconds).
 CHECK_SECONDS: Final = 1.0
 LEARN_MORE_URL: Final = "https://github.com/linky-local/linky_local#troubleshooting"
 # Problems of the line's quality: once raised, they clear only when valid frames show a good line again, not while
@@ -85,14 +86,16 @@ class LineHealth:
 
         return stop
 
-    def feed(self, data: bytes) -> list[Frame]:
-        """Decode bytes just read; return the frames they completed, after checking the line if it is due."""
-        at = time.monotonic()
-        frames = self.monitor.feed(data, at)
-        # Silence ends at the first byte: clear its issue then, not at the next check.
+    def received(self, count: int, frames: list[Frame], at: float) -> None:
+        """Note what one read brought at `at` (monotonic seconds): bytes, and the frames they completed.
+
+        The line is checked at a frame, when a check is due, and at the first byte after silence (its issue clears).
+        """
+        self.monitor.bytes_received(count, at)
+        for frame in frames:
+            self.monitor.frame_received(frame, at)
         if frames or at >= self._next_check or Problem.SILENT in self.issues:
             self._check(at)
-        return frames
 
     @callback
     def check(self) -> None:

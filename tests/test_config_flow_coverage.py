@@ -1,0 +1,283 @@
+"""Config flow, continued: a dongle that USB discovery finds on another path, the options flow, a stopped entry.
+
+Real pseudo-terminals play the dongles; only the USB enumeration (which ports are USB dongles, and which) is stood in
+for, as no USB device exists on a test machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from unittest.mock import patch
+
+from homeassistant.components import usb
+from homeassistant.config_entries import SOURCE_USB, SOURCE_USER, ConfigEntry, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.linky_local import config_flow
+from custom_components.linky_local.const import (
+    CONF_BAUDRATE,
+    CONF_DEVICE,
+    CONF_MODE,
+    CONF_USB_DEVICE,
+    CONF_USB_ID,
+    DOMAIN,
+)
+from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
+from custom_components.linky_local.tic.link import TicWriter, close_tic, detect, open_tic
+
+from .test_config_flow import SERIAL, STANDARD_MONO, PtyMeter
+
+DONGLE = usb.USBDevice(
+    device="/dev/ttyUSB0",
+    vid="0403",
+    pid="6015",
+    serial_number="TINFO-1234",
+    manufacturer="FTDI",
+    description="FT230X Basic UART",
+)
+DONGLE_ID = "0403:6015_TINFO-1234_FTDI_FT230X Basic UART"
+OTHER_DONGLE_ID = "0403:6015_TINFO-5678_FTDI_FT230X Basic UART"
+
+
+@pytest.fixture(name="meter")
+async def meter_fixture() -> AsyncIterator[PtyMeter]:
+    """Return a standard single-phase meter on a pseudo-terminal: the dongle's path now."""
+    meter = PtyMeter()
+    meter.payload = STANDARD_MONO
+    meter.start()
+    yield meter
+    await meter.stop()
+
+
+@pytest.fixture(name="old_port")
+async def old_port_fixture() -> AsyncIterator[PtyMeter]:
+    """Return another pseudo-terminal: the path the dongle had when the entry was made."""
+    port = PtyMeter()
+    port.payload = STANDARD_MONO
+    port.start()
+    yield port
+    await port.stop()
+
+
+@pytest.fixture(name="opened")
+def opened_fixture() -> Iterator[list[str]]:
+    """Set entries up with a stand-in reader that holds its port as the real one does; list the ports it opened."""
+    opened: list[str] = []
+    writers: dict[str, TicWriter] = {}
+
+    async def setup(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+        _, writers[entry.entry_id] = await open_tic(entry.data[CONF_DEVICE], entry.data[CONF_BAUDRATE])
+        opened.append(entry.data[CONF_DEVICE])
+        return True
+
+    async def unload(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+        await close_tic(writers.pop(entry.entry_id))
+        return True
+
+    with (
+        patch("custom_components.linky_local.async_setup_entry", side_effect=setup),
+        patch("custom_components.linky_local.async_unload_entry", side_effect=unload),
+    ):
+        yield opened
+    assert not writers, "a port was left open"
+
+
+def _usb_info(device: str, serial_number: str = "TINFO-1234") -> usb.UsbServiceInfo:
+    return usb.UsbServiceInfo(
+        device=device,
+        vid="0403",
+        pid="6015",
+        serial_number=serial_number,
+        manufacturer="FTDI",
+        description="FT230X Basic UART",
+    )
+
+
+def _dongle_entry(device: str, usb_device: str | None = None) -> MockConfigEntry:
+    """An entry made through USB discovery of DONGLE on `usb_device` (by default, its port)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Linky monophasé (standard)",
+        unique_id=SERIAL,
+        data={
+            CONF_DEVICE: device,
+            CONF_MODE: "standard",
+            CONF_BAUDRATE: 9600,
+            CONF_USB_ID: DONGLE_ID,
+            CONF_USB_DEVICE: usb_device or device,
+        },
+    )
+
+
+async def _discover(hass: HomeAssistant, info: usb.UsbServiceInfo) -> dict[str, object]:
+    with patch.object(config_flow, "detect", wraps=detect) as probe:
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USB}, data=info)
+        await hass.async_block_till_done()
+    probe.assert_not_called()  # discovery never reads a port by itself
+    return dict(result)
+
+
+async def test_usb_rediscovery_on_another_path_moves_the_entry(
+    hass: HomeAssistant, meter: PtyMeter, old_port: PtyMeter, opened: list[str]
+) -> None:
+    """The dongle of an entry, found by USB discovery on a new path, takes the entry with it; it reloads there."""
+    entry = _dongle_entry(old_port.path)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert opened == [old_port.path]
+
+    result = await _discover(hass, _usb_info(meter.path))
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data == {
+        CONF_DEVICE: meter.path,
+        CONF_MODE: "standard",
+        CONF_BAUDRATE: 9600,
+        CONF_USB_ID: DONGLE_ID,
+        CONF_USB_DEVICE: meter.path,
+    }
+    assert entry.unique_id == SERIAL
+    assert entry.state is ConfigEntryState.LOADED
+    assert opened == [old_port.path, meter.path]
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_usb_rediscovery_of_a_stopped_entry_updates_it_without_starting_it(
+    hass: HomeAssistant, meter: PtyMeter, old_port: PtyMeter, opened: list[str]
+) -> None:
+    """An entry that is not running (its setup failed for good, or not done yet) gets the new path, stays stopped."""
+    entry = _dongle_entry(old_port.path)
+    entry.add_to_hass(hass)
+
+    result = await _discover(hass, _usb_info(meter.path))
+
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_DEVICE] == entry.data[CONF_USB_DEVICE] == meter.path
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    assert opened == []
+
+
+async def test_usb_rediscovery_on_the_same_path_changes_nothing(
+    hass: HomeAssistant, meter: PtyMeter, opened: list[str]
+) -> None:
+    """The dongle found again where its entry reads it: nothing to update, no reload."""
+    entry = _dongle_entry(meter.path)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    data = dict(entry.data)
+
+    result = await _discover(hass, _usb_info(meter.path))
+
+    assert result["reason"] == "already_configured"
+    assert entry.data == data
+    assert opened == [meter.path]
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_stale_dongle_identity_is_not_followed(
+    hass: HomeAssistant, meter: PtyMeter, old_port: PtyMeter, opened: list[str]
+) -> None:
+    """The entry was moved to another port since its dongle was recorded: the old dongle is offered as new."""
+    entry = _dongle_entry("socket://192.0.2.1:2000", usb_device=old_port.path)
+    entry.add_to_hass(hass)
+    data = dict(entry.data)
+
+    result = await _discover(hass, _usb_info(meter.path))
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "usb_confirm"
+    assert entry.data == data
+
+
+async def test_another_dongle_does_not_move_the_entry(
+    hass: HomeAssistant, meter: PtyMeter, old_port: PtyMeter, opened: list[str]
+) -> None:
+    """A second dongle on a new path is another meter's: offered as new, the entry keeps its port."""
+    entry = _dongle_entry(old_port.path)
+    entry.add_to_hass(hass)
+
+    result = await _discover(hass, _usb_info(meter.path, serial_number="TINFO-5678"))
+
+    assert result["type"] is FlowResultType.FORM
+    assert entry.data[CONF_DEVICE] == old_port.path
+
+
+async def test_usb_discovery_records_the_dongle(hass: HomeAssistant, meter: PtyMeter, opened: list[str]) -> None:
+    """An entry made from a discovered dongle keeps the dongle's identity, to follow it later."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(meter.path, serial_number="TINFO-5678")
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_USB_ID] == OTHER_DONGLE_ID
+    assert result["data"][CONF_USB_DEVICE] == result["data"][CONF_DEVICE] == meter.path
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_user_step_records_a_usb_dongle(hass: HomeAssistant, meter: PtyMeter, opened: list[str]) -> None:
+    """A port typed in by the user that is a USB dongle gets the dongle's identity too."""
+    dongle = usb.USBDevice(
+        device=meter.path,
+        vid=DONGLE.vid,
+        pid=DONGLE.pid,
+        serial_number=DONGLE.serial_number,
+        manufacturer=DONGLE.manufacturer,
+        description=DONGLE.description,
+    )
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    with patch("homeassistant.components.usb.utils.scan_serial_ports", return_value=[dongle]):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_DEVICE: meter.path, CONF_MODE: "auto"}
+        )
+        await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_USB_ID] == DONGLE_ID
+    assert result["data"][CONF_USB_DEVICE] == meter.path
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_reconfigure_a_stopped_entry(hass: HomeAssistant, meter: PtyMeter, opened: list[str]) -> None:
+    """An entry that is not running holds no port: reconfiguring it reads the new port straight away."""
+    entry = _dongle_entry("socket://192.0.2.1:2000")
+    entry.add_to_hass(hass)
+    assert entry.state is ConfigEntryState.NOT_LOADED
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_DEVICE: meter.path, CONF_MODE: "auto"}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_DEVICE] == meter.path
+    assert opened == [meter.path]  # set up once, on the new port, by the reload
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_options_flow_keeps_the_chosen_level(hass: HomeAssistant, meter: PtyMeter, opened: list[str]) -> None:
+    """The options form shows the entry's level; the one chosen is stored and the entry reloads with it."""
+    entry = _dongle_entry(meter.path)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    [key] = result["data_schema"].schema
+    assert key.description == {"suggested_value": "minute"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_PRIVACY_LEVEL: PrivacyLevel.DAILY.value}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {CONF_PRIVACY_LEVEL: "daily"}
+    assert opened == [meter.path, meter.path]
+    await hass.config_entries.async_unload(entry.entry_id)
