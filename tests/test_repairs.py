@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -13,15 +12,14 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.linky_local import health
 from custom_components.linky_local.const import DOMAIN
 from custom_components.linky_local.coordinator import LinkState
 from custom_components.linky_local.health import issue_id
-from custom_components.linky_local.tic import Decoder, Group, Mode
+from custom_components.linky_local.tic import Group, Mode
 from custom_components.linky_local.tic.const import BAUDRATES
 from custom_components.linky_local.tic.diagnosis import SILENCE_SECONDS, WINDOW_SECONDS, Problem
 from linky_tools.encoder import encode_frame
-from linky_tools.simulator import Fault, Profile, SimulatedMeter
+from linky_tools.simulator import Profile, SimulatedMeter
 
 from .conftest import START, Clock, errors_logged
 
@@ -153,36 +151,32 @@ async def test_a_tty_not_in_raw_mode(
     assert errors_logged(caplog) == []
 
 
-async def test_an_adapter_that_damages_control_bytes(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> None:
-    """STX and LF delivered as other control bytes: values still come, a warning names the adapter, then clears.
+def damaged_control(data: bytes) -> bytes:
+    """Return the bytes as some adapters give them: STX and every LF turned into other control bytes."""
+    return data.replace(b"\x02", b"\x0b").replace(b"\n", b"\x0f")
 
-    The line's health is fed directly, on a clock of its own: no port, no timeline.
-    """
-    clock = [0.0]
-    monkeypatch.setattr(health, "time", SimpleNamespace(monotonic=lambda: clock[0]))
-    line = health.LineHealth(hass, "entry", "Linky", Mode.STANDARD, Decoder(Mode.STANDARD))
-    meter = SimulatedMeter(Profile.STANDARD_MONO, start=START, faults=[Fault.DAMAGED_CONTROL])
-    clean = SimulatedMeter(Profile.STANDARD_MONO, start=START)
 
-    def frames(source: SimulatedMeter, seconds: float) -> int:
-        decoded, end = 0, clock[0] + seconds
-        while clock[0] < end:
-            clock[0] += 1.0
-            decoded += len(line.feed(source.next_frame(elapsed=1.0)))
-        return decoded
+async def test_an_adapter_that_damages_control_bytes(
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """STX and LF altered by the adapter: values still come, a warning names the cause, then clears by itself."""
+    coordinator = timeline.coordinator
+    before = replace(coordinator.decoder.stats)
+    await timeline.frames(WINDOW_SECONDS, damaged_control)
+    assert coordinator.link_state is LinkState.RECEIVING
+    stats = coordinator.decoder.stats
+    assert stats.frames_without_stx == stats.frames - before.frames > 0
+    assert stats.damaged_separator_groups == stats.groups - before.groups
+    east = next(group.value for group in timeline.meter.simulator.groups() if group.label == "EAST")
+    assert float(hass.states.get(ENERGY).state) == int(east) / 1000
+    assert_issue(hass, running, Problem.DAMAGED_CONTROL, "damaged_control", ir.IssueSeverity.WARNING)
 
-    assert frames(meter, 10) > 0
-    registry = ir.async_get(hass)
-    found = registry.async_get_issue(DOMAIN, issue_id("entry", Problem.DAMAGED_CONTROL))
-    assert found is not None
-    assert (found.translation_key, found.severity, found.is_fixable) == (
-        "damaged_control",
-        ir.IssueSeverity.WARNING,
-        False,
-    )
-    assert found.translation_placeholders == {"name": "Linky"}
-    frames(clean, WINDOW_SECONDS + 10)  # the adapter replaced
-    assert registry.async_get_issue(DOMAIN, issue_id("entry", Problem.DAMAGED_CONTROL)) is None
+    # The adapter replaced: the warning stays while the last minute still shows the symptoms, then clears by itself.
+    await timeline.frames(1)
+    assert set(raised(hass, running)) == {Problem.DAMAGED_CONTROL}
+    await timeline.frames(WINDOW_SECONDS)
+    assert raised(hass, running) == {}
+    assert errors_logged(caplog) == []
 
 
 async def test_the_wrong_speed(
