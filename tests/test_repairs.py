@@ -128,6 +128,16 @@ def uart_read(data: bytes, sent_baud: int, read_baud: int) -> bytes:
     return bytes(received)
 
 
+async def cleared_after_a_clean_minute(
+    hass: HomeAssistant, entry: MockConfigEntry, timeline: Clock, problem: Problem
+) -> None:
+    """Fix the line: the issue stays while the last minute still shows mostly its symptoms, then clears by itself."""
+    await timeline.frames(1)
+    assert set(raised(hass, entry)) == {problem}
+    await timeline.frames(WINDOW_SECONDS)
+    assert raised(hass, entry) == {}
+
+
 def not_raw(data: bytes) -> bytes:
     """Return the bytes as a tty not in raw mode gives them: CR turned into LF, ETX swallowed (its VINTR)."""
     return data.replace(b"\r", b"\n").replace(b"\x03", b"")
@@ -142,12 +152,7 @@ async def test_a_tty_not_in_raw_mode(
     assert coordinator.link_state is LinkState.RECEIVING
     assert coordinator.decoder.stats.lf_terminated_frames > 0
     assert_issue(hass, running, Problem.TTY_NOT_RAW, "tty_not_raw", ir.IssueSeverity.WARNING)
-
-    # Fixed: the warning stays while the last minute still shows mostly the symptoms, then clears by itself.
-    await timeline.frames(1)
-    assert set(raised(hass, running)) == {Problem.TTY_NOT_RAW}
-    await timeline.frames(WINDOW_SECONDS)
-    assert raised(hass, running) == {}
+    await cleared_after_a_clean_minute(hass, running, timeline, Problem.TTY_NOT_RAW)
     assert errors_logged(caplog) == []
 
 
@@ -170,12 +175,7 @@ async def test_an_adapter_that_damages_control_bytes(
     east = next(group.value for group in timeline.meter.simulator.groups() if group.label == "EAST")
     assert float(hass.states.get(ENERGY).state) == int(east) / 1000
     assert_issue(hass, running, Problem.DAMAGED_CONTROL, "damaged_control", ir.IssueSeverity.WARNING)
-
-    # The adapter replaced: the warning stays while the last minute still shows the symptoms, then clears by itself.
-    await timeline.frames(1)
-    assert set(raised(hass, running)) == {Problem.DAMAGED_CONTROL}
-    await timeline.frames(WINDOW_SECONDS)
-    assert raised(hass, running) == {}
+    await cleared_after_a_clean_minute(hass, running, timeline, Problem.DAMAGED_CONTROL)  # the adapter replaced
     assert errors_logged(caplog) == []
 
 
