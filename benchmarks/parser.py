@@ -37,20 +37,27 @@ STANDARD = (Profile.STANDARD_MONO, Profile.STANDARD_TRI, Profile.STANDARD_TRI_PR
 
 def pyteleinfo() -> ModuleType:
     """Import pyteleinfo from BENCH_SITE, installing it there first if it is missing."""
-    if str(BENCH_SITE) not in sys.path:
-        sys.path.append(str(BENCH_SITE))
+    return bench_import(PYTELEINFO, "teleinfo", BENCH_SITE)
+
+
+def bench_import(requirement: str, module: str, site: Path, *, deps: bool = True) -> ModuleType:
+    """Import a benchmark-only package from its own folder (last on sys.path), installing it there if missing."""
+    if str(site) not in sys.path:
+        sys.path.append(str(site))
     try:
-        return importlib.import_module("teleinfo")
+        return importlib.import_module(module)
     except ImportError:
         uv = str(UV) if UV.exists() else shutil.which("uv")
         if uv:
-            command = [uv, "pip", "install", "--python", sys.executable, "--target", str(BENCH_SITE)]
+            command = [uv, "pip", "install", "--python", sys.executable, "--target", str(site)]
         else:
-            command = [sys.executable, "-m", "pip", "install", "--target", str(BENCH_SITE)]
-        print(f"installing {PYTELEINFO} for the benchmark: {' '.join(command)}", flush=True)
-        subprocess.run([*command, PYTELEINFO], check=True)  # noqa: S603
+            command = [sys.executable, "-m", "pip", "install", "--target", str(site)]
+        if not deps:
+            command.append("--no-deps")
+        print(f"installing {requirement} for the benchmark: {' '.join(command)}", flush=True)
+        subprocess.run([*command, requirement], check=True)  # noqa: S603
         importlib.invalidate_caches()
-        return importlib.import_module("teleinfo")
+        return importlib.import_module(module)
 
 
 def frames_of(profiles: tuple[Profile, ...], count: int) -> list[bytes]:
