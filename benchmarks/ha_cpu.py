@@ -38,6 +38,7 @@ import tempfile
 import time
 
 import homeassistant
+from homeassistant.components.http.config import HTTP_STORAGE_SCHEMA
 
 from linky_tools.simulator import BITS_PER_BYTE, Profile, SimulatedMeter
 
@@ -93,9 +94,18 @@ def write_config(contender: Contender, url: str) -> None:
     (folder / "configuration.yaml").write_text(
         "homeassistant:\n  name: bench\n  time_zone: Europe/Paris\n  country: FR\n  unit_system: metric\n"
         "  latitude: 48.85\n  longitude: 2.35\n  elevation: 35\n"
-        f"http:\n  server_host: 127.0.0.1\n  server_port: {free_port()}\n"
         f"recorder:\n  db_url: sqlite:///{folder / 'home-assistant_v2.db'}\n"
         "logger:\n  default: warning\n",
+        encoding="utf-8",
+    )
+    # Home Assistant 2026.10 keeps its HTTP settings in storage and reverts (restarting) a changed port that nobody
+    # confirmed in the UI within five minutes: store ours as the confirmed one.
+    http = HTTP_STORAGE_SCHEMA({"server_port": free_port(), "server_host": ["127.0.0.1"]})
+    http |= {"created_at": datetime.now(UTC).isoformat(), "error": None, "error_message": None}
+    (folder / ".storage" / "http").write_text(
+        json.dumps(
+            {"version": 2, "key": "http", "data": {"stable": http, "pending": None, "yaml_migration_done": True}}
+        ),
         encoding="utf-8",
     )
     (folder / "custom_components").mkdir()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from unittest.mock import patch
 
+from homeassistant.components.sensor import DEVICE_CLASS_UNITS
 from homeassistant.const import STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
@@ -12,7 +13,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.linky_local.tic import Group, parse_horodate
+from custom_components.linky_local.sensor import SENSORS
+from custom_components.linky_local.tic import CATALOGUE, Group, parse_horodate
 from linky_tools.simulator import Profile
 
 from .conftest import VirtualMeter, set_up_for_snapshot, snapshot_entities
@@ -131,3 +133,15 @@ async def test_restart_restores_late_labels(
     await hass.async_block_till_done()
     await virtual_meter.send_frames(hass, init_integration)
     assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+
+
+def test_units_come_from_the_catalogue_and_suit_their_device_class() -> None:
+    """Each label sensor shows the catalogue's unit, one Home Assistant accepts for the sensor's device class."""
+    for mode, descriptions in SENSORS.items():
+        for description in descriptions:
+            spec = CATALOGUE[mode].get(description.key)
+            if spec is None:
+                continue  # derived from a label: a status field, a time of maximum
+            assert description.native_unit_of_measurement == spec.unit, spec.label
+            if description.device_class in DEVICE_CLASS_UNITS:
+                assert spec.unit in DEVICE_CLASS_UNITS[description.device_class], spec.label

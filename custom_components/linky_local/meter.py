@@ -6,17 +6,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from .tic import Frame, Mode
+from .tic.catalogue import PRODUCER_LABELS, THREE_PHASE_LABELS
 
-# Labels only a three-phase meter sends (historic: per-phase currents, overrun warnings, phase presence, maximum
-# power; standard: per-phase currents, voltages and apparent powers).
-THREE_PHASE_LABELS: Final = frozenset(
-    {
-        "IINST1", "IINST2", "IINST3", "IMAX1", "IMAX2", "IMAX3", "ADIR1", "ADIR2", "ADIR3", "PPOT", "PMAX",
-        "IRMS2", "IRMS3", "URMS2", "URMS3", "SINSTS1", "SINSTS2", "SINSTS3", "UMOY2", "UMOY3",
-    }
-)  # fmt: skip
-# Labels only a producer (injection) meter sends.
-PRODUCER_LABELS: Final = frozenset({"EAIT", "SINSTI", "SMAXIN", "SMAXIN-1", "CCAIN", "CCAIN-1"})
 # The meter's names in the words Enedis uses: French, like the meter itself.
 _MODE_NAMES: Final = {Mode.HISTORIC: "historique", Mode.STANDARD: "standard"}
 

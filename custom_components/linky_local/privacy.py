@@ -9,7 +9,8 @@ from typing import Final
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.util import dt as dt_util
 
-from .tic import LabelSpec, PrivacyClass, Quantity
+from .tic import LabelSpec, Quantity
+from .tic.catalogue import INDEX_QUANTITIES
 
 CONF_PRIVACY_LEVEL: Final = "privacy_level"
 
@@ -51,7 +52,6 @@ class Signal(StrEnum):
     STATE = "state"  # a state, a flag, a tariff or contract value: published as soon as it changes
 
 
-_INDEX_QUANTITIES: Final = frozenset({Quantity.ENERGY, Quantity.ENERGY_RETURNED, Quantity.REACTIVE_ENERGY})
 _MEASUREMENTS: Final = frozenset({Quantity.APPARENT_POWER, Quantity.ACTIVE_POWER, Quantity.CURRENT, Quantity.VOLTAGE})
 
 
@@ -59,7 +59,7 @@ def signal(spec: LabelSpec | None) -> Signal:
     """Classify a label from its catalogue entry; a label the catalogue does not know has no entity: a state."""
     if spec is None:
         return Signal.STATE
-    if spec.quantity in _INDEX_QUANTITIES:
+    if spec.quantity in INDEX_QUANTITIES:
         return Signal.INDEX
     if spec.sampled:
         return Signal.SAMPLED
@@ -67,11 +67,6 @@ def signal(spec: LabelSpec | None) -> Signal:
     if spec.quantity in _MEASUREMENTS and not spec.diagnostic:
         return Signal.INSTANTANEOUS
     return Signal.STATE
-
-
-def is_identifier(spec: LabelSpec | None) -> bool:
-    """Tell whether a label identifies the household (never an entity, never shown)."""
-    return spec is not None and spec.privacy is PrivacyClass.IDENTIFIER
 
 
 def next_boundary(level: PrivacyLevel, after: datetime) -> datetime:

@@ -30,6 +30,7 @@ from homeassistant.util import dt as dt_util
 
 from .privacy import PrivacyLevel, Signal, next_boundary, signal
 from .tic import CATALOGUE, Group, Mode
+from .tic.frame import decimal
 
 CLOSE_LEAD: Final = timedelta(seconds=0.25)
 WRITES_PERIOD: Final = timedelta(hours=1)
@@ -186,7 +187,7 @@ class Publisher:
             match self.signal(label):
                 case Signal.INSTANTANEOUS:
                     if self.level is not PrivacyLevel.DAILY:
-                        self._accumulator(label).add(_number(group), seconds)
+                        self._accumulator(label).add(decimal(group.value), seconds)  # not a number: left out
                 case Signal.STATE:
                     if self._published.get(label) != group:
                         self._published[label] = group
@@ -226,9 +227,3 @@ class Publisher:
         if self._cancel_close is not None:
             self._cancel_close()
             self._cancel_close = None
-
-
-def _number(group: Group) -> float | None:
-    """Return a measurement's value, None when it is not a number (the mean then leaves it out)."""
-    value = group.value
-    return int(value) if value.isascii() and value.isdigit() else None

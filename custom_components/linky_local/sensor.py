@@ -17,17 +17,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import (
-    EntityCategory,
-    Platform,
-    UnitOfApparentPower,
-    UnitOfElectricCurrent,
-    UnitOfElectricPotential,
-    UnitOfEnergy,
-    UnitOfPower,
-    UnitOfReactiveEnergy,
-    UnitOfTime,
-)
+from homeassistant.const import EntityCategory, Platform, UnitOfEnergy, UnitOfReactiveEnergy
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
@@ -36,6 +26,7 @@ from .coordinator import LinkState, LinkyConfigEntry, LinkyCoordinator
 from .entity import LinkyEntity, LinkyEntityDescription, LinkyLabelEntity, async_add_label_entities, translation_key
 from .publisher import Mean
 from .tic import CATALOGUE, Group, LabelSpec, Mode, Quantity
+from .tic.frame import decimal
 from .tic.interpret import TempoColour, tariff_option, tariff_period, tempo_tomorrow
 from .tic.status import CutOff, Status
 
@@ -51,36 +42,29 @@ type SensorValue = StateType | datetime
 
 @dataclass(frozen=True, slots=True)
 class _Measure:
-    """How Home Assistant shows and records a quantity."""
+    """How Home Assistant shows and records a quantity; the unit is the catalogue's, the label's own."""
 
     device_class: SensorDeviceClass | None = None
     state_class: SensorStateClass | None = None
-    unit: str | None = None
     suggested_unit: str | None = None
 
 
-_ENERGY: Final = _Measure(
-    SensorDeviceClass.ENERGY, SensorStateClass.TOTAL_INCREASING, UnitOfEnergy.WATT_HOUR, UnitOfEnergy.KILO_WATT_HOUR
-)
 _MEASURES: Final[dict[Quantity, _Measure]] = {
-    Quantity.ENERGY: _ENERGY,
-    Quantity.ENERGY_RETURNED: _ENERGY,
+    Quantity.ENERGY: _Measure(SensorDeviceClass.ENERGY, SensorStateClass.TOTAL_INCREASING, UnitOfEnergy.KILO_WATT_HOUR),
+    Quantity.ENERGY_RETURNED: _Measure(
+        SensorDeviceClass.ENERGY, SensorStateClass.TOTAL_INCREASING, UnitOfEnergy.KILO_WATT_HOUR
+    ),
     Quantity.REACTIVE_ENERGY: _Measure(
         SensorDeviceClass.REACTIVE_ENERGY,
         SensorStateClass.TOTAL_INCREASING,
-        UnitOfReactiveEnergy.VOLT_AMPERE_REACTIVE_HOUR,
         UnitOfReactiveEnergy.KILO_VOLT_AMPERE_REACTIVE_HOUR,
     ),
-    Quantity.APPARENT_POWER: _Measure(
-        SensorDeviceClass.APPARENT_POWER, SensorStateClass.MEASUREMENT, UnitOfApparentPower.VOLT_AMPERE
-    ),
-    Quantity.APPARENT_POWER_KVA: _Measure(
-        SensorDeviceClass.APPARENT_POWER, SensorStateClass.MEASUREMENT, UnitOfApparentPower.KILO_VOLT_AMPERE
-    ),
-    Quantity.ACTIVE_POWER: _Measure(SensorDeviceClass.POWER, SensorStateClass.MEASUREMENT, UnitOfPower.WATT),
-    Quantity.CURRENT: _Measure(SensorDeviceClass.CURRENT, SensorStateClass.MEASUREMENT, UnitOfElectricCurrent.AMPERE),
-    Quantity.VOLTAGE: _Measure(SensorDeviceClass.VOLTAGE, SensorStateClass.MEASUREMENT, UnitOfElectricPotential.VOLT),
-    Quantity.DURATION: _Measure(SensorDeviceClass.DURATION, None, UnitOfTime.MINUTES),
+    Quantity.APPARENT_POWER: _Measure(SensorDeviceClass.APPARENT_POWER, SensorStateClass.MEASUREMENT),
+    Quantity.APPARENT_POWER_KVA: _Measure(SensorDeviceClass.APPARENT_POWER, SensorStateClass.MEASUREMENT),
+    Quantity.ACTIVE_POWER: _Measure(SensorDeviceClass.POWER, SensorStateClass.MEASUREMENT),
+    Quantity.CURRENT: _Measure(SensorDeviceClass.CURRENT, SensorStateClass.MEASUREMENT),
+    Quantity.VOLTAGE: _Measure(SensorDeviceClass.VOLTAGE, SensorStateClass.MEASUREMENT),
+    Quantity.DURATION: _Measure(SensorDeviceClass.DURATION),
     Quantity.ENUM: _Measure(SensorDeviceClass.ENUM),
     Quantity.TIMESTAMP: _Measure(SensorDeviceClass.TIMESTAMP),
     Quantity.TEXT: _Measure(),
@@ -88,7 +72,7 @@ _MEASURES: Final[dict[Quantity, _Measure]] = {
 
 
 def _integer(group: Group) -> int | None:
-    return int(group.value) if group.value.isascii() and group.value.isdigit() else None
+    return decimal(group.value)
 
 
 def _text(group: Group) -> str:
@@ -144,7 +128,7 @@ def _label_description(spec: LabelSpec) -> LinkySensorEntityDescription:
         device_class=measure.device_class,
         # Contract values and meter constants need no long-term statistics.
         state_class=None if spec.diagnostic else measure.state_class,
-        native_unit_of_measurement=measure.unit,
+        native_unit_of_measurement=spec.unit,
         suggested_unit_of_measurement=measure.suggested_unit,
         options=[option for option in spec.options if option != TempoColour.UNKNOWN] or None,
         entity_category=EntityCategory.DIAGNOSTIC if spec.diagnostic else None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Final, TypedDict, Unpack
 
 from .const import Mode
 
@@ -37,7 +37,7 @@ class Quantity(StrEnum):
 
     ENERGY = "energy"  # Wh index withdrawn
     ENERGY_RETURNED = "energy_returned"  # Wh index injected
-    REACTIVE_ENERGY = "reactive_energy"  # VArh index
+    REACTIVE_ENERGY = "reactive_energy"  # varh index
     APPARENT_POWER = "apparent_power"  # VA
     APPARENT_POWER_KVA = "apparent_power_kva"  # kVA (subscribed, cut-off)
     ACTIVE_POWER = "active_power"  # W
@@ -72,10 +72,12 @@ class LabelSpec:
     sampled: bool = False
 
 
-H, S = Mode.HISTORIC, Mode.STANDARD
+# Cumulative energy indexes: what the index guard checks and what privacy levels publish as an index.
+INDEX_QUANTITIES: Final = frozenset({Quantity.ENERGY, Quantity.ENERGY_RETURNED, Quantity.REACTIVE_ENERGY})
+
+# The table below reads better with the classes' short names.
 ID, USE, TARIFF, TECH, MSG = PrivacyClass
-INT, TXT, HORO, HEX, PROFILE = ValueKind
-Q = Quantity
+TXT, HORO, HEX, PROFILE = (ValueKind.TEXT, ValueKind.HORODATE, ValueKind.HEX_REGISTER, ValueKind.DAY_PROFILE)
 
 PTEC_OPTIONS: Final = ("th", "hc", "hp", "hn", "pm", "hcjb", "hcjw", "hcjr", "hpjb", "hpjw", "hpjr")
 DEMAIN_OPTIONS: Final = ("unknown", "blue", "white", "red")
@@ -84,12 +86,27 @@ TEMPO_INDEXES: Final = ("HCJB", "HPJB", "HCJW", "HPJW", "HCJR", "HPJR")
 _TEMPO_MEANING: Final = {"HC": "off-peak", "HP": "peak", "B": "blue", "W": "white", "R": "red"}
 
 
-def _h(label: str, meaning: str, privacy: PrivacyClass, **kw: object) -> LabelSpec:
-    return LabelSpec(label=label, mode=H, meaning=meaning, privacy=privacy, **kw)  # type: ignore[arg-type]
+class _Details(TypedDict, total=False):
+    """What a label's description may say beyond its name, meaning and privacy class."""
+
+    kind: ValueKind
+    unit: str
+    quantity: Quantity
+    horodate: bool
+    three_phase: bool
+    producer: bool
+    enabled: bool
+    diagnostic: bool
+    options: tuple[str, ...]
+    sampled: bool
 
 
-def _s(label: str, meaning: str, privacy: PrivacyClass, **kw: object) -> LabelSpec:
-    return LabelSpec(label=label, mode=S, meaning=meaning, privacy=privacy, **kw)  # type: ignore[arg-type]
+def _historic(label: str, meaning: str, privacy: PrivacyClass, **details: Unpack[_Details]) -> LabelSpec:
+    return LabelSpec(label=label, mode=Mode.HISTORIC, meaning=meaning, privacy=privacy, **details)
+
+
+def _standard(label: str, meaning: str, privacy: PrivacyClass, **details: Unpack[_Details]) -> LabelSpec:
+    return LabelSpec(label=label, mode=Mode.STANDARD, meaning=meaning, privacy=privacy, **details)
 
 
 def _phases(label: str) -> tuple[tuple[str, str, bool], ...]:
@@ -98,67 +115,77 @@ def _phases(label: str) -> tuple[tuple[str, str, bool], ...]:
 
 
 _HISTORIC: Final[tuple[LabelSpec, ...]] = (
-    _h("ADCO", "meter address (serial number)", ID, kind=TXT),
-    _h("OPTARIF", "tariff option", TARIFF, kind=TXT, quantity=Q.ENUM, options=OPTARIF_OPTIONS),
-    _h("ISOUSC", "subscribed current", TARIFF, unit="A", quantity=Q.CURRENT, diagnostic=True),
-    _h("BASE", "energy index, base option", USE, unit="Wh", quantity=Q.ENERGY),
-    _h("HCHC", "energy index, off-peak", USE, unit="Wh", quantity=Q.ENERGY),
-    _h("HCHP", "energy index, peak", USE, unit="Wh", quantity=Q.ENERGY),
-    _h("EJPHN", "energy index, EJP normal hours", USE, unit="Wh", quantity=Q.ENERGY),
-    _h("EJPHPM", "energy index, EJP mobile peak hours", USE, unit="Wh", quantity=Q.ENERGY),
+    _historic("ADCO", "meter address (serial number)", ID, kind=TXT),
+    _historic("OPTARIF", "tariff option", TARIFF, kind=TXT, quantity=Quantity.ENUM, options=OPTARIF_OPTIONS),
+    _historic("ISOUSC", "subscribed current", TARIFF, unit="A", quantity=Quantity.CURRENT, diagnostic=True),
+    _historic("BASE", "energy index, base option", USE, unit="Wh", quantity=Quantity.ENERGY),
+    _historic("HCHC", "energy index, off-peak", USE, unit="Wh", quantity=Quantity.ENERGY),
+    _historic("HCHP", "energy index, peak", USE, unit="Wh", quantity=Quantity.ENERGY),
+    _historic("EJPHN", "energy index, EJP normal hours", USE, unit="Wh", quantity=Quantity.ENERGY),
+    _historic("EJPHPM", "energy index, EJP mobile peak hours", USE, unit="Wh", quantity=Quantity.ENERGY),
     *(
-        _h(
+        _historic(
             f"BBR{idx}",
             f"energy index, Tempo {_TEMPO_MEANING[idx[:2]]} on {_TEMPO_MEANING[idx[3]]} days",
             USE,
             unit="Wh",
-            quantity=Q.ENERGY,
+            quantity=Quantity.ENERGY,
         )
         for idx in TEMPO_INDEXES
     ),
-    _h("PEJP", "EJP mobile peak pre-notice", TARIFF, unit="min", quantity=Q.DURATION),
-    _h("PTEC", "current tariff period", TARIFF, kind=TXT, quantity=Q.ENUM, options=PTEC_OPTIONS),
-    _h("DEMAIN", "Tempo colour of tomorrow", TARIFF, kind=TXT, quantity=Q.ENUM, options=DEMAIN_OPTIONS),
+    _historic("PEJP", "EJP mobile peak pre-notice", TARIFF, unit="min", quantity=Quantity.DURATION),
+    _historic("PTEC", "current tariff period", TARIFF, kind=TXT, quantity=Quantity.ENUM, options=PTEC_OPTIONS),
+    _historic("DEMAIN", "Tempo colour of tomorrow", TARIFF, kind=TXT, quantity=Quantity.ENUM, options=DEMAIN_OPTIONS),
     *(
-        _h(lbl, f"RMS current{sfx}", USE, unit="A", quantity=Q.CURRENT, three_phase=tri)
+        _historic(lbl, f"RMS current{sfx}", USE, unit="A", quantity=Quantity.CURRENT, three_phase=tri)
         for lbl, sfx, tri in _phases("IINST")
     ),
-    _h("ADPS", "subscribed power overrun warning", TECH, unit="A", quantity=Q.PROBLEM),
+    _historic("ADPS", "subscribed power overrun warning", TECH, unit="A", quantity=Quantity.PROBLEM),
     *(
-        _h(f"ADIR{n}", f"overrun warning, phase {n}", TECH, unit="A", quantity=Q.PROBLEM, three_phase=True)
+        _historic(
+            f"ADIR{n}", f"overrun warning, phase {n}", TECH, unit="A", quantity=Quantity.PROBLEM, three_phase=True
+        )
         for n in (1, 2, 3)
     ),
     *(
-        _h(
+        _historic(
             lbl,
             f"maximum current{sfx}",
             TECH,
             unit="A",
-            quantity=Q.CURRENT,
+            quantity=Quantity.CURRENT,
             three_phase=tri,
             enabled=False,
             diagnostic=True,
         )
         for lbl, sfx, tri in _phases("IMAX")
     ),
-    _h("PAPP", "apparent power", USE, unit="VA", quantity=Q.APPARENT_POWER),
-    _h(
+    _historic("PAPP", "apparent power", USE, unit="VA", quantity=Quantity.APPARENT_POWER),
+    _historic(
         "PMAX",
         "maximum three-phase power of yesterday",
         USE,
         unit="VA",
-        quantity=Q.APPARENT_POWER,
+        quantity=Quantity.APPARENT_POWER,
         three_phase=True,
         sampled=True,
     ),
-    _h("HHPHC", "peak/off-peak schedule group", TARIFF, kind=TXT, quantity=Q.TEXT, enabled=False, diagnostic=True),
-    _h("MOTDETAT", "status word", TECH, kind=TXT, quantity=Q.TEXT, enabled=False, diagnostic=True),
-    _h(
+    _historic(
+        "HHPHC",
+        "peak/off-peak schedule group",
+        TARIFF,
+        kind=TXT,
+        quantity=Quantity.TEXT,
+        enabled=False,
+        diagnostic=True,
+    ),
+    _historic("MOTDETAT", "status word", TECH, kind=TXT, quantity=Quantity.TEXT, enabled=False, diagnostic=True),
+    _historic(
         "PPOT",
         "phase presence (bit n set: phase n missing)",
         TECH,
         kind=TXT,
-        quantity=Q.TEXT,
+        quantity=Quantity.TEXT,
         three_phase=True,
         enabled=False,
         diagnostic=True,
@@ -166,67 +193,77 @@ _HISTORIC: Final[tuple[LabelSpec, ...]] = (
 )
 
 _STANDARD: Final[tuple[LabelSpec, ...]] = (
-    _s("ADSC", "meter serial number", ID, kind=TXT),
-    _s("VTIC", "TIC version", TECH, kind=TXT, quantity=Q.TEXT, enabled=False, diagnostic=True),
-    _s(
+    _standard("ADSC", "meter serial number", ID, kind=TXT),
+    _standard("VTIC", "TIC version", TECH, kind=TXT, quantity=Quantity.TEXT, enabled=False, diagnostic=True),
+    _standard(
         "DATE",
         "meter date and time",
         TECH,
         kind=HORO,
         horodate=True,
-        quantity=Q.TIMESTAMP,
+        quantity=Quantity.TIMESTAMP,
         diagnostic=True,
         sampled=True,
     ),
-    _s("NGTF", "supplier tariff calendar name", TARIFF, kind=TXT, quantity=Q.TEXT),
-    _s("LTARF", "current supplier tariff label", TARIFF, kind=TXT, quantity=Q.TEXT),
-    _s("EAST", "total active energy withdrawn", USE, unit="Wh", quantity=Q.ENERGY),
+    _standard("NGTF", "supplier tariff calendar name", TARIFF, kind=TXT, quantity=Quantity.TEXT),
+    _standard("LTARF", "current supplier tariff label", TARIFF, kind=TXT, quantity=Quantity.TEXT),
+    _standard("EAST", "total active energy withdrawn", USE, unit="Wh", quantity=Quantity.ENERGY),
     *(
-        _s(f"EASF{n:02}", f"supplier energy index {n}", USE, unit="Wh", quantity=Q.ENERGY, enabled=n <= 6)
+        _standard(f"EASF{n:02}", f"supplier energy index {n}", USE, unit="Wh", quantity=Quantity.ENERGY, enabled=n <= 6)
         for n in range(1, 11)
     ),
-    *(_s(f"EASD{n:02}", f"distributor energy index {n}", USE, unit="Wh", quantity=Q.ENERGY) for n in range(1, 5)),
-    _s("EAIT", "total active energy injected", USE, unit="Wh", quantity=Q.ENERGY_RETURNED, producer=True),
     *(
-        _s(
+        _standard(f"EASD{n:02}", f"distributor energy index {n}", USE, unit="Wh", quantity=Quantity.ENERGY)
+        for n in range(1, 5)
+    ),
+    _standard("EAIT", "total active energy injected", USE, unit="Wh", quantity=Quantity.ENERGY_RETURNED, producer=True),
+    *(
+        _standard(
             f"ERQ{n}",
             f"reactive energy, quadrant {n}",
             USE,
-            unit="VArh",
-            quantity=Q.REACTIVE_ENERGY,
+            unit="varh",
+            quantity=Quantity.REACTIVE_ENERGY,
             producer=True,
             enabled=False,
         )
         for n in range(1, 5)
     ),
     *(
-        _s(f"IRMS{n}", f"RMS current, phase {n}", USE, unit="A", quantity=Q.CURRENT, three_phase=n > 1)
+        _standard(f"IRMS{n}", f"RMS current, phase {n}", USE, unit="A", quantity=Quantity.CURRENT, three_phase=n > 1)
         for n in (1, 2, 3)
     ),
     *(
-        _s(f"URMS{n}", f"RMS voltage, phase {n}", TECH, unit="V", quantity=Q.VOLTAGE, three_phase=n > 1)
+        _standard(f"URMS{n}", f"RMS voltage, phase {n}", TECH, unit="V", quantity=Quantity.VOLTAGE, three_phase=n > 1)
         for n in (1, 2, 3)
     ),
-    _s("PREF", "reference (subscribed) power", TARIFF, unit="kVA", quantity=Q.APPARENT_POWER_KVA, diagnostic=True),
-    _s("PCOUP", "cut-off threshold", TARIFF, unit="kVA", quantity=Q.APPARENT_POWER_KVA, diagnostic=True),
+    _standard(
+        "PREF",
+        "reference (subscribed) power",
+        TARIFF,
+        unit="kVA",
+        quantity=Quantity.APPARENT_POWER_KVA,
+        diagnostic=True,
+    ),
+    _standard("PCOUP", "cut-off threshold", TARIFF, unit="kVA", quantity=Quantity.APPARENT_POWER_KVA, diagnostic=True),
     *(
-        _s(
+        _standard(
             lbl,
             f"instantaneous apparent power withdrawn{sfx}",
             USE,
             unit="VA",
-            quantity=Q.APPARENT_POWER,
+            quantity=Quantity.APPARENT_POWER,
             three_phase=tri,
         )
         for lbl, sfx, tri in _phases("SINSTS")
     ),
     *(
-        _s(
+        _standard(
             lbl,
             f"maximum apparent power withdrawn today{sfx}",
             USE,
             unit="VA",
-            quantity=Q.APPARENT_POWER,
+            quantity=Quantity.APPARENT_POWER,
             horodate=True,
             sampled=True,
             three_phase=tri,
@@ -234,12 +271,12 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
         for lbl, sfx, tri in _phases("SMAXSN")
     ),
     *(
-        _s(
+        _standard(
             f"{lbl}-1",
             f"maximum apparent power withdrawn yesterday{sfx}",
             USE,
             unit="VA",
-            quantity=Q.APPARENT_POWER,
+            quantity=Quantity.APPARENT_POWER,
             horodate=True,
             sampled=True,
             three_phase=tri,
@@ -247,75 +284,82 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
         )
         for lbl, sfx, tri in _phases("SMAXSN")
     ),
-    _s("SINSTI", "instantaneous apparent power injected", USE, unit="VA", quantity=Q.APPARENT_POWER, producer=True),
-    _s(
+    _standard(
+        "SINSTI",
+        "instantaneous apparent power injected",
+        USE,
+        unit="VA",
+        quantity=Quantity.APPARENT_POWER,
+        producer=True,
+    ),
+    _standard(
         "SMAXIN",
         "maximum apparent power injected today",
         USE,
         unit="VA",
-        quantity=Q.APPARENT_POWER,
+        quantity=Quantity.APPARENT_POWER,
         horodate=True,
         sampled=True,
         producer=True,
     ),
-    _s(
+    _standard(
         "SMAXIN-1",
         "maximum apparent power injected yesterday",
         USE,
         unit="VA",
-        quantity=Q.APPARENT_POWER,
+        quantity=Quantity.APPARENT_POWER,
         horodate=True,
         sampled=True,
         producer=True,
         enabled=False,
     ),
-    _s(
+    _standard(
         "CCASN",
         "active power withdrawn, current load-curve point",
         USE,
         unit="W",
-        quantity=Q.ACTIVE_POWER,
+        quantity=Quantity.ACTIVE_POWER,
         horodate=True,
         sampled=True,
     ),
-    _s(
+    _standard(
         "CCASN-1",
         "active power withdrawn, previous load-curve point",
         USE,
         unit="W",
-        quantity=Q.ACTIVE_POWER,
+        quantity=Quantity.ACTIVE_POWER,
         horodate=True,
         sampled=True,
         enabled=False,
     ),
-    _s(
+    _standard(
         "CCAIN",
         "active power injected, current load-curve point",
         USE,
         unit="W",
-        quantity=Q.ACTIVE_POWER,
+        quantity=Quantity.ACTIVE_POWER,
         horodate=True,
         sampled=True,
         producer=True,
     ),
-    _s(
+    _standard(
         "CCAIN-1",
         "active power injected, previous load-curve point",
         USE,
         unit="W",
-        quantity=Q.ACTIVE_POWER,
+        quantity=Quantity.ACTIVE_POWER,
         horodate=True,
         sampled=True,
         producer=True,
         enabled=False,
     ),
     *(
-        _s(
+        _standard(
             f"UMOY{n}",
             f"mean voltage over 10 minutes, phase {n}",
             TECH,
             unit="V",
-            quantity=Q.VOLTAGE,
+            quantity=Quantity.VOLTAGE,
             horodate=True,
             sampled=True,
             three_phase=n > 1,
@@ -323,32 +367,55 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
         )
         for n in (1, 2, 3)
     ),
-    _s("STGE", "status register", TECH, kind=HEX),
+    _standard("STGE", "status register", TECH, kind=HEX),
     *(
-        _s(f"DPM{n}", f"start of mobile peak period {n}", TARIFF, kind=HORO, horodate=True, quantity=Q.TIMESTAMP)
+        _standard(
+            f"DPM{n}", f"start of mobile peak period {n}", TARIFF, kind=HORO, horodate=True, quantity=Quantity.TIMESTAMP
+        )
         for n in (1, 2, 3)
     ),
     *(
-        _s(f"FPM{n}", f"end of mobile peak period {n}", TARIFF, kind=HORO, horodate=True, quantity=Q.TIMESTAMP)
+        _standard(
+            f"FPM{n}", f"end of mobile peak period {n}", TARIFF, kind=HORO, horodate=True, quantity=Quantity.TIMESTAMP
+        )
         for n in (1, 2, 3)
     ),
-    _s("MSG1", "short message from the supplier", MSG, kind=TXT, quantity=Q.TEXT, enabled=False),
-    _s("MSG2", "ultra-short message from the supplier", MSG, kind=TXT, quantity=Q.TEXT, enabled=False),
-    _s("PRM", "delivery point reference", ID, kind=TXT),
-    _s("RELAIS", "relays (decimal bit field)", TECH, kind=TXT),
-    _s("NTARF", "number of the current supplier index", TARIFF, kind=TXT, quantity=Q.TEXT, diagnostic=True),
-    _s("NJOURF", "day-profile number, today", TARIFF, kind=TXT, quantity=Q.TEXT, enabled=False, diagnostic=True),
-    _s("NJOURF+1", "day-profile number, tomorrow", TARIFF, kind=TXT, quantity=Q.TEXT, enabled=False, diagnostic=True),
-    _s("PJOURF+1", "tomorrow's day profile", TARIFF, kind=PROFILE),
-    _s("PPOINTE", "next peak day's profile", TARIFF, kind=PROFILE),
+    _standard("MSG1", "short message from the supplier", MSG, kind=TXT, quantity=Quantity.TEXT, enabled=False),
+    _standard("MSG2", "ultra-short message from the supplier", MSG, kind=TXT, quantity=Quantity.TEXT, enabled=False),
+    _standard("PRM", "delivery point reference", ID, kind=TXT),
+    _standard("RELAIS", "relays (decimal bit field)", TECH, kind=TXT),
+    _standard(
+        "NTARF", "number of the current supplier index", TARIFF, kind=TXT, quantity=Quantity.TEXT, diagnostic=True
+    ),
+    _standard(
+        "NJOURF", "day-profile number, today", TARIFF, kind=TXT, quantity=Quantity.TEXT, enabled=False, diagnostic=True
+    ),
+    _standard(
+        "NJOURF+1",
+        "day-profile number, tomorrow",
+        TARIFF,
+        kind=TXT,
+        quantity=Quantity.TEXT,
+        enabled=False,
+        diagnostic=True,
+    ),
+    _standard("PJOURF+1", "tomorrow's day profile", TARIFF, kind=PROFILE),
+    _standard("PPOINTE", "next peak day's profile", TARIFF, kind=PROFILE),
 )
 
 CATALOGUE: Final[dict[Mode, dict[str, LabelSpec]]] = {
-    H: {spec.label: spec for spec in _HISTORIC},
-    S: {spec.label: spec for spec in _STANDARD},
+    Mode.HISTORIC: {spec.label: spec for spec in _HISTORIC},
+    Mode.STANDARD: {spec.label: spec for spec in _STANDARD},
 }
 IDENTIFIER_LABELS: Final = frozenset(
     spec.label for specs in CATALOGUE.values() for spec in specs.values() if spec.privacy is ID
+)
+# Labels only a three-phase meter sends, and those only a producer (injection) contract sends, in either mode.
+THREE_PHASE_LABELS: Final = frozenset(
+    spec.label for specs in CATALOGUE.values() for spec in specs.values() if spec.three_phase
+)
+PRODUCER_LABELS: Final = frozenset(
+    spec.label for specs in CATALOGUE.values() for spec in specs.values() if spec.producer
 )
 
 

@@ -12,6 +12,11 @@ from .horodate import Horodate
 SHORT_FRAME_LABELS: Final = frozenset({"ADCO", "ADIR1", "ADIR2", "ADIR3", "IINST1", "IINST2", "IINST3"})
 
 
+def decimal(value: str) -> int | None:
+    """Return a value written in ASCII decimal digits as a number; None for anything else (signs, spaces, "½"...)."""
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 @dataclass(frozen=True, slots=True)
 class Group:
     """One valid data group: label, value kept byte-exact, optional horodate."""

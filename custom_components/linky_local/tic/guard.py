@@ -24,9 +24,9 @@ from enum import StrEnum
 import logging
 from typing import Final
 
-from .catalogue import CATALOGUE, Quantity, describe
+from .catalogue import CATALOGUE, INDEX_QUANTITIES, Quantity, describe
 from .const import Mode
-from .frame import Frame
+from .frame import Frame, decimal
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -47,9 +47,8 @@ DEFAULT_MAX_INJECTION_VA: Final = DEFAULT_MAX_POWER_VA
 # Historic mode gives the subscribed current (ISOUSC, per phase): 5 A per subscribed kVA.
 VA_PER_SUBSCRIBED_AMP: Final = 200
 
-_INDEX_QUANTITIES: Final = frozenset({Quantity.ENERGY, Quantity.ENERGY_RETURNED, Quantity.REACTIVE_ENERGY})
 INDEX_LABELS: Final[dict[Mode, frozenset[str]]] = {
-    mode: frozenset(label for label, spec in specs.items() if spec.quantity in _INDEX_QUANTITIES)
+    mode: frozenset(label for label, spec in specs.items() if spec.quantity in INDEX_QUANTITIES)
     for mode, specs in CATALOGUE.items()
 }
 _INJECTED: Final = frozenset(
@@ -135,9 +134,8 @@ def max_injection_va(frame: Frame) -> int | None:
 
 
 def _positive(value: str | None) -> int | None:
-    if value is None or not (value.isascii() and value.isdigit()) or (number := int(value)) == 0:
-        return None
-    return number
+    number = None if value is None else decimal(value)
+    return number or None
 
 
 class IndexGuard:
@@ -180,17 +178,16 @@ class IndexGuard:
         return {label: self.check(label, group.value, at) for label, group in frame.groups.items() if label in indexes}
 
     def check(self, label: str, value: str, at: float) -> Verdict:
-        """Check one index value (the group's text, in Wh or VArh) received at `at` seconds.
+        """Check one index value (the group's text, in Wh or varh) received at `at` seconds.
 
         `at` is any clock in seconds that follows the meter's time: time.monotonic(), or a simulated meter's clock
         in an accelerated test. A value that is not a number is rejected without touching the label's state, as if
         the checksum had dropped its group.
         """
-        if not (value.isascii() and value.isdigit()):
+        if (wh := decimal(value)) is None:
             self.stats.rejected_malformed += 1
             _LOGGER.debug("%s: %r is not an index; not published", label, value)
             return Verdict.REJECT_MALFORMED
-        wh = int(value)
         index = self._indexes.setdefault(label, _Index())
         accepted = index.accepted
         if accepted is not None and self._agrees(label, accepted, wh, at):

@@ -7,6 +7,8 @@ from datetime import time
 from enum import StrEnum
 from typing import Final
 
+from .frame import decimal
+
 
 class TempoColour(StrEnum):
     """Colour of a Tempo day; UNKNOWN before it is announced, or for a contract without colours."""
@@ -107,7 +109,7 @@ class Relays:
     @classmethod
     def parse(cls, value: str) -> Relays | None:
         """Decode the 3-digit decimal RELAIS value; None when it is not one."""
-        if not (value.isascii() and value.isdigit()) or (bits := int(value)) > 0xFF:
+        if (bits := decimal(value)) is None or bits > 0xFF:
             return None
         virtual = tuple(bool(bits >> n & 1) for n in range(1, 8))
         return cls(bool(bits & 1), virtual)  # type: ignore[arg-type]
@@ -206,7 +208,7 @@ class MeterAddress:
     @classmethod
     def parse(cls, value: str) -> MeterAddress | None:
         """Decode `CCYYTTNNNNNN` (maker, year, type, serial); None when the value is not 12 digits."""
-        if len(value) != 12 or not (value.isascii() and value.isdigit()):
+        if len(value) != 12 or decimal(value) is None:
             return None
         year = int(value[2:4])
         return cls(value[:2], year + (1900 if year >= 90 else 2000), value[4:6])
