@@ -211,10 +211,10 @@ async def test_a_window_without_frames_still_closes(hass: HomeAssistant, clock: 
         await hass.async_add_executor_job(time.sleep, 0.05)  # real time: the test's clocks are frozen
         await hass.async_block_till_done()
     assert hass.states.get(POWER).state == STATE_UNAVAILABLE
-    assert publisher.mean("SINSTS").value == 1000
+    assert publisher.means["SINSTS"].value == 1000
     await clock.close(boundary + timedelta(minutes=2))
-    assert publisher.mean("SINSTS").value is None
-    assert publisher.mean("SINSTS").end == boundary + timedelta(minutes=2)
+    assert publisher.means["SINSTS"].value is None
+    assert publisher.means["SINSTS"].end == boundary + timedelta(minutes=2)
 
 
 async def test_indexes_at_each_window_end(hass: HomeAssistant, clock: Clock) -> None:

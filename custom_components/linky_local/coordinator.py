@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 import logging
@@ -20,7 +21,7 @@ from homeassistant.util import dt as dt_util
 from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
 from .health import LineHealth
 from .privacy import PrivacyLevel, privacy_level
-from .publisher import Publisher
+from .publisher import Mean, Publisher
 from .redaction import filter_line_payloads
 from .tic import Decoder, Frame, Group, Mode
 from .tic.const import FRAME_PERIOD
@@ -45,8 +46,6 @@ READ_PAUSE: Final[dict[PrivacyLevel, float]] = {
 }
 
 type LinkyConfigEntry = ConfigEntry[LinkyCoordinator]
-# What entities read: the group of each label the meter still sends.
-type MeterData = Mapping[str, Group]
 
 
 class LinkState(StrEnum):
@@ -57,7 +56,23 @@ class LinkState(StrEnum):
     DISCONNECTED = "disconnected"  # the meter was lost; reconnecting
 
 
-class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
+@dataclass(frozen=True, slots=True)
+class MeterSnapshot:
+    """What the entities show, made each time the coordinator has something new for them: they read nothing else."""
+
+    mode: Mode
+    link_state: LinkState
+    # The group of each label as the privacy level publishes it (means apart), and of each label the meter still
+    # sends (what decides which entities exist).
+    published: Mapping[str, Group] = field(default_factory=dict)
+    sent: Mapping[str, Group] = field(default_factory=dict)
+    means: Mapping[str, Mean] = field(default_factory=dict)
+    frames: int = 0
+    checksum_errors: int = 0
+    last_frame_at: datetime | None = None
+
+
+class LinkyCoordinator(DataUpdateCoordinator[MeterSnapshot]):
     """Read one meter in a background task and push each frame to the entities.
 
     The per-frame path (decode, then keep each label's last trustworthy value in `values`) is apart from the
@@ -88,7 +103,7 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
         filter_line_payloads()  # serialx's debug records carry the line's bytes, identifiers included
         self._lost_logged = False
         # Entities stay unavailable until the first frame.
-        self.data = {}
+        self.data = MeterSnapshot(self.mode, self.link_state)
         self.last_update_success = False
 
     async def async_start(self) -> None:
@@ -106,7 +121,7 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
             self.hass, self._run(transport, line), f"{DOMAIN} reader {self.config_entry.entry_id}"
         )
 
-    async def _async_update_data(self) -> MeterData:
+    async def _async_update_data(self) -> MeterSnapshot:
         """Return the latest values: the meter pushes its frames, there is nothing to fetch."""
         if self.link_state is not LinkState.RECEIVING:
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="not_receiving")
@@ -152,7 +167,7 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
         failed = False
         line.watch_silence(self._silence)
         try:
-            self.async_update_listeners()  # the link's state: waiting for a frame
+            self._tell_link_state()  # waiting for a frame
             reason = await line.ended
         except Exception as err:  # noqa: BLE001 - a reader must never die: the error is logged, the port reopened
             self._unexpected(err)
@@ -189,15 +204,15 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
         """Hand the latest values to the publisher; tell the entities when it has something new for them."""
         assert self.last_frame_at is not None
         if self.publisher.frame(self.values.groups, self.last_frame_at) or not self.last_update_success:
-            self.async_set_updated_data(self.publisher.groups)
+            self.async_set_updated_data(self._snapshot())
 
     @callback
     def _windows_closed(self) -> None:
         """Tell the entities that the publisher's windows closed; those of a lost meter stay unavailable."""
         if self.link_state is LinkState.RECEIVING:
-            self.async_set_updated_data(self.publisher.groups)
+            self.async_set_updated_data(self._snapshot())
         else:
-            self.async_update_listeners()
+            self._tell_link_state()
 
     @callback
     def _lost(self, reason: str) -> None:
@@ -209,8 +224,27 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterData]):
             _LOGGER.debug("%s: still no meter (%s)", self.name, reason)
         self.link_state = LinkState.DISCONNECTED
         self.last_update_success = False
-        self.async_update_listeners()
+        self._tell_link_state()
         self.health.check()
+
+    def _snapshot(self) -> MeterSnapshot:
+        stats = self.decoder.stats
+        return MeterSnapshot(
+            mode=self.mode,
+            link_state=self.link_state,
+            published=dict(self.publisher.groups),
+            sent=dict(self.values.groups),
+            means=dict(self.publisher.means),
+            frames=stats.frames,
+            checksum_errors=stats.checksum_errors,
+            last_frame_at=self.last_frame_at,
+        )
+
+    @callback
+    def _tell_link_state(self) -> None:
+        """Tell the entities the link's state (the meter lost, or waited for), its values unchanged."""
+        self.data = self._snapshot()
+        self.async_update_listeners()
 
     def _unexpected(self, err: Exception) -> None:
         """Log an error no code path expects, with its traceback the first time it happens where it happened."""

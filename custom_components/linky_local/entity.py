@@ -103,11 +103,11 @@ class LinkyLabelEntity(LinkyEntity):
 
     def label_group(self) -> Group | None:
         """Return the label's published group, None while there is none (not sent, or not published yet)."""
-        return self.coordinator.publisher.groups.get(self.entity_description.label)
+        return self.coordinator.data.published.get(self.entity_description.label)
 
     def label_sent(self) -> bool:
         """Tell whether the meter still sends the label."""
-        return self.entity_description.label in self.coordinator.values.groups
+        return self.entity_description.label in self.coordinator.data.sent
 
 
 @callback
@@ -146,7 +146,7 @@ def async_add_label_entities[D: LinkyEntityDescription](
 
     @callback
     def add_new() -> None:
-        data = coordinator.values.groups
+        data = coordinator.data.sent
         new: list[D] = []
         for label in pending.keys() & data.keys():
             waiting: list[D] = []

@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -154,9 +155,10 @@ class Publisher:
         """Return the published group of each label, means apart."""
         return self._groups if self.level is PrivacyLevel.LIVE else self._published
 
-    def mean(self, label: str) -> Mean | None:
-        """Return the mean of a label's last window, None before the first one ends."""
-        return self._means.get(label)
+    @property
+    def means(self) -> Mapping[str, Mean]:
+        """Return the mean of each averaged label's last window (none before the first one ends)."""
+        return MappingProxyType(self._means)
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:

@@ -22,7 +22,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .coordinator import LinkState, LinkyConfigEntry, LinkyCoordinator
+from .coordinator import LinkState, LinkyConfigEntry, LinkyCoordinator, MeterSnapshot
 from .entity import LinkyEntity, LinkyEntityDescription, LinkyLabelEntity, async_add_label_entities, translation_key
 from .publisher import Mean
 from .tic import CATALOGUE, Group, LabelSpec, Mode, Quantity
@@ -280,7 +280,7 @@ class LinkySensor(LinkyLabelEntity, RestoreSensor):
         label = self.entity_description.label
         publisher = self.coordinator.publisher
         if publisher.averages(label):
-            self._mean = publisher.mean(label)
+            self._mean = self.coordinator.data.means.get(label)
             self._attr_native_value = None if self._mean is None else self._mean.value
             window = publisher.level.window
             self._attr_extra_state_attributes = {ATTR_WINDOW_MINUTES: window // timedelta(minutes=1)} if window else {}
@@ -299,7 +299,7 @@ class LinkySensor(LinkyLabelEntity, RestoreSensor):
 class LinkyLinkSensorEntityDescription(SensorEntityDescription):
     """A diagnostic sensor of the link to the meter."""
 
-    value_fn: Callable[[LinkyCoordinator], SensorValue]
+    value_fn: Callable[[MeterSnapshot], SensorValue]
 
 
 LINK_SENSORS: Final = (
@@ -308,34 +308,34 @@ LINK_SENSORS: Final = (
         translation_key="link_state",
         device_class=SensorDeviceClass.ENUM,
         options=[str(state) for state in LinkState],
-        value_fn=lambda coordinator: str(coordinator.link_state),
+        value_fn=lambda meter: str(meter.link_state),
     ),
     LinkyLinkSensorEntityDescription(
         key="frames_received",
         translation_key="frames_received",
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_registry_enabled_default=False,
-        value_fn=lambda coordinator: coordinator.decoder.stats.frames,
+        value_fn=lambda meter: meter.frames,
     ),
     LinkyLinkSensorEntityDescription(
         key="checksum_errors",
         translation_key="checksum_errors",
         state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=lambda coordinator: coordinator.decoder.stats.checksum_errors,
+        value_fn=lambda meter: meter.checksum_errors,
     ),
     LinkyLinkSensorEntityDescription(
         key="last_frame",
         translation_key="last_frame",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_registry_enabled_default=False,
-        value_fn=lambda coordinator: coordinator.last_frame_at,
+        value_fn=lambda meter: meter.last_frame_at,
     ),
     LinkyLinkSensorEntityDescription(
         key="detected_mode",
         translation_key="detected_mode",
         device_class=SensorDeviceClass.ENUM,
         options=[str(mode) for mode in Mode],
-        value_fn=lambda coordinator: str(coordinator.mode),
+        value_fn=lambda meter: str(meter.mode),
     ),
 )
 
@@ -357,7 +357,7 @@ class LinkyLinkSensor(LinkyEntity, SensorEntity):
         return True
 
     def _read(self) -> object:
-        self._attr_native_value = self.entity_description.value_fn(self.coordinator)
+        self._attr_native_value = self.entity_description.value_fn(self.coordinator.data)
         return self._attr_native_value
 
 
