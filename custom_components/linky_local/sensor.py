@@ -302,6 +302,19 @@ class LinkyLinkSensorEntityDescription(SensorEntityDescription):
     value_fn: Callable[[MeterSnapshot], SensorValue]
 
 
+def _counter(
+    key: str, value_fn: Callable[[MeterSnapshot], SensorValue], *, enabled: bool
+) -> LinkyLinkSensorEntityDescription:
+    """Describe a counter of the link (frames, errors) since the entry started."""
+    return LinkyLinkSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_registry_enabled_default=enabled,
+        value_fn=value_fn,
+    )
+
+
 LINK_SENSORS: Final = (
     LinkyLinkSensorEntityDescription(
         key="link_state",
@@ -310,19 +323,8 @@ LINK_SENSORS: Final = (
         options=[str(state) for state in LinkState],
         value_fn=lambda meter: str(meter.link_state),
     ),
-    LinkyLinkSensorEntityDescription(
-        key="frames_received",
-        translation_key="frames_received",
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        entity_registry_enabled_default=False,
-        value_fn=lambda meter: meter.frames,
-    ),
-    LinkyLinkSensorEntityDescription(
-        key="checksum_errors",
-        translation_key="checksum_errors",
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=lambda meter: meter.checksum_errors,
-    ),
+    _counter("frames_received", lambda meter: meter.frames, enabled=False),
+    _counter("checksum_errors", lambda meter: meter.checksum_errors, enabled=True),
     LinkyLinkSensorEntityDescription(
         key="last_frame",
         translation_key="last_frame",

@@ -109,6 +109,21 @@ def _standard(label: str, meaning: str, privacy: PrivacyClass, **details: Unpack
     return LabelSpec(label=label, mode=Mode.STANDARD, meaning=meaning, privacy=privacy, **details)
 
 
+class _SampledDetails(TypedDict, total=False):
+    """What a sampled label's description may say beyond its quantity and unit."""
+
+    three_phase: bool
+    producer: bool
+    enabled: bool
+
+
+def _sampled(
+    label: str, meaning: str, privacy: PrivacyClass, quantity: Quantity, unit: str, **details: Unpack[_SampledDetails]
+) -> LabelSpec:
+    """Describe a standard label the meter computed over time, horodated: a maximum, a load-curve point, a mean."""
+    return _standard(label, meaning, privacy, quantity=quantity, unit=unit, horodate=True, sampled=True, **details)
+
+
 def _phases(label: str) -> tuple[tuple[str, str, bool], ...]:
     """(label, phase suffix for the meaning, three-phase only) for a mono label and its three phases."""
     return ((label, "", False), *((f"{label}{n}", f", phase {n}", True) for n in (1, 2, 3)))
@@ -258,27 +273,23 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
         for lbl, sfx, tri in _phases("SINSTS")
     ),
     *(
-        _standard(
+        _sampled(
             lbl,
             f"maximum apparent power withdrawn today{sfx}",
             USE,
-            unit="VA",
-            quantity=Quantity.APPARENT_POWER,
-            horodate=True,
-            sampled=True,
+            Quantity.APPARENT_POWER,
+            "VA",
             three_phase=tri,
         )
         for lbl, sfx, tri in _phases("SMAXSN")
     ),
     *(
-        _standard(
+        _sampled(
             f"{lbl}-1",
             f"maximum apparent power withdrawn yesterday{sfx}",
             USE,
-            unit="VA",
-            quantity=Quantity.APPARENT_POWER,
-            horodate=True,
-            sampled=True,
+            Quantity.APPARENT_POWER,
+            "VA",
             three_phase=tri,
             enabled=False,
         )
@@ -292,76 +303,62 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
         quantity=Quantity.APPARENT_POWER,
         producer=True,
     ),
-    _standard(
+    _sampled(
         "SMAXIN",
         "maximum apparent power injected today",
         USE,
-        unit="VA",
-        quantity=Quantity.APPARENT_POWER,
-        horodate=True,
-        sampled=True,
+        Quantity.APPARENT_POWER,
+        "VA",
         producer=True,
     ),
-    _standard(
+    _sampled(
         "SMAXIN-1",
         "maximum apparent power injected yesterday",
         USE,
-        unit="VA",
-        quantity=Quantity.APPARENT_POWER,
-        horodate=True,
-        sampled=True,
+        Quantity.APPARENT_POWER,
+        "VA",
         producer=True,
         enabled=False,
     ),
-    _standard(
+    _sampled(
         "CCASN",
         "active power withdrawn, current load-curve point",
         USE,
-        unit="W",
-        quantity=Quantity.ACTIVE_POWER,
-        horodate=True,
-        sampled=True,
+        Quantity.ACTIVE_POWER,
+        "W",
     ),
-    _standard(
+    _sampled(
         "CCASN-1",
         "active power withdrawn, previous load-curve point",
         USE,
-        unit="W",
-        quantity=Quantity.ACTIVE_POWER,
-        horodate=True,
-        sampled=True,
+        Quantity.ACTIVE_POWER,
+        "W",
         enabled=False,
     ),
-    _standard(
+    _sampled(
         "CCAIN",
         "active power injected, current load-curve point",
         USE,
-        unit="W",
-        quantity=Quantity.ACTIVE_POWER,
-        horodate=True,
-        sampled=True,
+        Quantity.ACTIVE_POWER,
+        "W",
         producer=True,
     ),
-    _standard(
+    _sampled(
         "CCAIN-1",
         "active power injected, previous load-curve point",
         USE,
-        unit="W",
-        quantity=Quantity.ACTIVE_POWER,
-        horodate=True,
-        sampled=True,
+        Quantity.ACTIVE_POWER,
+        "W",
         producer=True,
         enabled=False,
     ),
     *(
-        _standard(
+        _sampled(
             f"UMOY{n}",
             f"mean voltage over 10 minutes, phase {n}",
             TECH,
-            unit="V",
-            quantity=Quantity.VOLTAGE,
-            horodate=True,
-            sampled=True,
+            Quantity.VOLTAGE,
+            "V",
             three_phase=n > 1,
             enabled=False,
         )

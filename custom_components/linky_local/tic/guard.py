@@ -80,12 +80,12 @@ class Verdict(StrEnum):
 class GuardStats:
     """What the guard decided, for diagnostics: every value checked lands in exactly one counter."""
 
-    accepted: int = 0
-    discontinuities: int = 0
-    pending: int = 0
-    rejected_backwards: int = 0
-    rejected_jump: int = 0
-    rejected_malformed: int = 0
+    accepted: int = 0  # published
+    discontinuities: int = 0  # published once agreed on: a meter replaced, an index reset
+    pending: int = 0  # first values, waiting for the next one to agree
+    rejected_backwards: int = 0  # lower than the last published
+    rejected_jump: int = 0  # more than the power allowance could add
+    rejected_malformed: int = 0  # not a number
 
     @property
     def rejected(self) -> int:
