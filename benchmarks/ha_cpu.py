@@ -10,13 +10,19 @@ and system time, threads included), after a warm-up. For each contender the figu
 
 - CPU per meter-hour: (its CPU time minus the idle process's) over the windows, scaled to an hour of the meter's frames;
 - recorder rows per hour: the `states` rows its entities wrote in the windows (each one a state that changed);
-- frames per hour the meter sent, for scale.
+- frames per hour the meter sent, for scale;
+- at `live`, frame to state: from the moment the meter finished sending a frame to the moment Home Assistant wrote
+  the state of the total index it carried (BASE or EAST), read from the recorder's `last_updated_ts`.
+
+Live's floor is measured beside it: a Home Assistant whose only component writes as many changed states an hour as
+live wrote in earlier runs (one state at a time, reading nothing): the cost of the state machine and the recorder.
 
 Core `teleinfo` (HA 2026.10: opens the port every 10 s, reads one frame with pyserial in the executor, historic
 mode only) runs from the same Home Assistant; its requirement pyteleinfo 0.4.0 is installed into the benchmarks' own
-folder (benchmarks/parser.py's BENCH_SITE), never into the locked test virtualenvs.
+folder (benchmarks/parser.py's BENCH_SITE), never into the locked test virtualenvs; a Linux pty refuses 7E1, so its
+own settings (TELEINFO_BYTESIZE, TELEINFO_PARITY) open the pty 8N1, as this integration falls back to.
 
-`--short` (what CI runs): the historic scenario with 2-byte reads, this integration at the default level against the
+`LINKY_BENCH_KEEP=1` keeps the config folders and their logs. `--short` (what CI runs): the historic scenario with 2-byte reads, this integration at the default level against the
 idle baseline only, two windows of 10 s: seconds of measure, the same code path, small figures.
 """
 
@@ -45,6 +51,28 @@ from linky_tools.simulator import BITS_PER_BYTE, Profile, SimulatedMeter
 from .parser import BENCH_SITE, bench_import, pyteleinfo
 
 ROOT = Path(__file__).resolve().parent.parent
+INDEX_LABELS = ("BASE", "EAST")  # the total index of the simulated meters, whose states time the frame-to-state path
+# Live's floor: a component that only writes states, one changed state at a time at a given rate, reading nothing.
+WRITER_MANIFEST = {"domain": "bench_writes", "name": "Bench writes", "version": "0", "requirements": []}
+WRITER = """
+import itertools
+
+DOMAIN = "bench_writes"
+
+
+async def async_setup(hass, config):
+    per_hour = config[DOMAIN]["per_hour"]
+    interval = 3600 / per_hour
+    count = itertools.count()
+
+    def write():
+        n = next(count)
+        hass.states.async_set(f"sensor.bench_write_{n % 30}", str(n), {"unit_of_measurement": "W"})
+        hass.loop.call_later(interval, write)
+
+    hass.loop.call_later(interval, write)
+    return True
+"""
 # Home Assistant falls back to recovery mode without its frontend, which the test virtualenv does not hold (Home
 # Assistant installs it at its first start): the pinned wheel goes into a folder of the benchmark's own.
 BENCH_FRONTEND = BENCH_SITE.parent / "bench-frontend"
@@ -56,23 +84,33 @@ class Contender:
     """One Home Assistant process: which integration reads the meter, at which level."""
 
     name: str
-    domain: str | None  # None: the idle baseline
+    domain: str | None  # None: the idle baseline; "bench_writes": states written at `writes` an hour, nothing read
     profile: Profile
     chunk: int
     level: str | None = None
+    writes: int = 0
     folder: Path = field(default=Path())
     process: subprocess.Popen[bytes] | None = None
     master: int = -1
     slave: int = -1
     cpu: list[float] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
     frames: int = 0
+    sent_at: dict[int, float] = field(default_factory=dict)  # total index (Wh) → when its frame's last byte was sent
 
 
-def scenario(profile: Profile, chunk: int, levels: tuple[str, ...], teleinfo: bool) -> list[Contender]:
-    """Return the contenders of one scenario: the idle baseline, ours at each level, teleinfo if asked."""
+def scenario(
+    profile: Profile, chunk: int, levels: tuple[str, ...], teleinfo: bool, live_writes: int = 0
+) -> list[Contender]:
+    """Return the contenders of one scenario: the idle baseline, ours at each level, teleinfo if asked.
+
+    With `live_writes`, a writer of that many states an hour too, reading nothing: live's floor.
+    """
     tag = f"{profile}/{chunk}B"
     contenders = [Contender(f"{tag} idle Home Assistant", None, profile, chunk)]
+    if live_writes:
+        contenders.append(Contender(f"{tag} state writes alone", "bench_writes", profile, chunk, writes=live_writes))
     contenders += [Contender(f"{tag} Linky Local, {level}", "linky_local", profile, chunk, level) for level in levels]
     if teleinfo:
         contenders.append(Contender(f"{tag} core teleinfo", "teleinfo", profile, chunk))
@@ -110,7 +148,14 @@ def write_config(contender: Contender, url: str) -> None:
     )
     (folder / "custom_components").mkdir()
     (folder / "custom_components" / "linky_local").symlink_to(ROOT / "custom_components" / "linky_local")
-    if contender.domain is None:
+    if contender.domain == "bench_writes":
+        writer = folder / "custom_components" / "bench_writes"
+        writer.mkdir()
+        (writer / "manifest.json").write_text(json.dumps(WRITER_MANIFEST), encoding="utf-8")
+        (writer / "__init__.py").write_text(WRITER, encoding="utf-8")
+        with (folder / "configuration.yaml").open("a", encoding="utf-8") as configuration:
+            configuration.write(f"bench_writes:\n  per_hour: {contender.writes}\n")
+    if contender.domain in {None, "bench_writes"}:
         return
     if contender.domain == "linky_local":
         mode = "historic" if contender.profile.startswith("historic") else "standard"
@@ -134,6 +179,27 @@ def write_config(contender: Contender, url: str) -> None:
     }
     storage = {"version": 1, "minor_version": 1, "key": "core.config_entries", "data": {"entries": [entry]}}
     (folder / ".storage" / "core.config_entries").write_text(json.dumps(storage), encoding="utf-8")
+
+
+def latencies(contender: Contender, start: float, end: float) -> list[float]:
+    """Return, for each state of the total index written between two POSIX times, the seconds since its frame ended."""
+    database = contender.folder / "home-assistant_v2.db"
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        rows = connection.execute(
+            "SELECT state, last_updated_ts FROM states JOIN states_meta USING (metadata_id) "
+            "WHERE last_updated_ts >= ? AND last_updated_ts < ? "
+            "AND (states_meta.entity_id LIKE '%base_index' OR states_meta.entity_id LIKE '%energy_withdrawn')",
+            (start, end),
+        ).fetchall()
+    found = []
+    for state, written in rows:
+        try:
+            index = round(float(state) * 1000)
+        except ValueError:
+            continue
+        if (sent := contender.sent_at.get(index)) is not None:
+            found.append(written - sent)
+    return found
 
 
 def cpu_seconds(pid: int) -> float:
@@ -171,6 +237,7 @@ async def feed(contenders: list[Contender], stop: asyncio.Event) -> None:
         due = loop.time()
         while not stop.is_set():
             frame = meter.next_frame()
+            index = next(int(group.value) for group in meter.groups() if group.label in INDEX_LABELS)
             contender.frames += 1
             for offset in range(0, len(frame), contender.chunk):
                 chunk = frame[offset : offset + contender.chunk]
@@ -178,8 +245,11 @@ async def feed(contenders: list[Contender], stop: asyncio.Event) -> None:
                 await asyncio.sleep(max(0.0, due - loop.time()))
                 with contextlib.suppress(BlockingIOError):
                     os.write(contender.master, chunk)
+            contender.sent_at.setdefault(index, time.time())  # when the meter first sent this index, whole
 
-    await asyncio.gather(*(one(contender) for contender in contenders if contender.domain is not None))
+    await asyncio.gather(
+        *(one(contender) for contender in contenders if contender.domain not in {None, "bench_writes"})
+    )
 
 
 def start(contender: Contender, folder: Path) -> None:
@@ -188,8 +258,14 @@ def start(contender: Contender, folder: Path) -> None:
     contender.master, contender.slave = os.openpty()
     os.set_blocking(contender.master, False)
     write_config(contender, os.ttyname(contender.slave))
-    sites = [str(BENCH_FRONTEND), *([str(BENCH_SITE)] if contender.domain == "teleinfo" else [])]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sites)}
+    env = {**os.environ, "PYTHONPATH": str(BENCH_FRONTEND)}
+    if contender.domain == "teleinfo":
+        # A Linux pty refuses 7E1 (EINVAL): pyteleinfo's own settings open it 8N1, as this integration falls back to.
+        env |= {
+            "PYTHONPATH": f"{BENCH_FRONTEND}{os.pathsep}{BENCH_SITE}",
+            "TELEINFO_BYTESIZE": "8",
+            "TELEINFO_PARITY": "N",
+        }
     contender.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [sys.executable, "-m", "homeassistant", "--config", str(contender.folder), "--skip-pip"],
         env=env,
@@ -229,8 +305,9 @@ def report(contenders: list[Contender], seconds: float) -> None:
             print(f"{contender.name:<52} {cpu * scale:>16.1f} (idle) {'':>8} {'':>9}")
             continue
         net = (cpu - baselines[contender.profile, contender.chunk]) * scale
+        per_window = 3600 * len(contender.cpu) / seconds
         windows = ", ".join(
-            f"{(c - b) * scale:.1f}" for c, b in zip(contender.cpu, _idle(contenders, contender), strict=True)
+            f"{(c - b) * per_window:.1f}" for c, b in zip(contender.cpu, _idle(contenders, contender), strict=True)
         )
         results[contender.name] = net
         frames = contender.frames * 3600 / max(seconds_run(contenders), 1.0)
@@ -283,6 +360,8 @@ async def run(contenders: list[Contender], warm_up: float, windows: int, window:
                 await asyncio.sleep(6)  # the recorder commits every 5 s
                 for contender in contenders:
                     contender.rows.append(rows_between(contender, began, ended))
+                    if contender.level == "live":
+                        contender.latencies += latencies(contender, began, ended)
                 print(f"window {number + 1} of {windows} measured", flush=True)
             report(contenders, windows * window)
             for contender in contenders:
@@ -313,15 +392,22 @@ def main() -> None:
     constraints = Path(homeassistant.__file__).parent / "package_constraints.txt"
     [frontend] = [line for line in constraints.read_text().splitlines() if line.startswith("home-assistant-frontend==")]
     bench_import(frontend, "hass_frontend", BENCH_FRONTEND, deps=False)
+    if os.environ.get("LINKY_BENCH_ONLY") == "teleinfo":
+        pyteleinfo()
+        asyncio.run(run(scenario(Profile.HISTORIC_BASE, 2, (), teleinfo=True), 40.0, 1, 20.0))
+        return
     if args.short:
         contenders = scenario(Profile.HISTORIC_BASE, 2, ("minute",), teleinfo=False)
         asyncio.run(run(contenders, warm_up=30.0, windows=2, window=10.0))
         return
     pyteleinfo()  # installed into BENCH_SITE on first use
     contenders = [
-        *scenario(Profile.HISTORIC_BASE, 2, ("live", "minute", "half_hourly", "daily"), teleinfo=True),
+        # The writers write as many states as live did here before (rows per hour, printed beside them to compare).
+        *scenario(
+            Profile.HISTORIC_BASE, 2, ("live", "minute", "half_hourly", "daily"), teleinfo=True, live_writes=7400
+        ),
         *scenario(Profile.HISTORIC_BASE, 64, ("minute",), teleinfo=True),
-        *scenario(Profile.STANDARD_TRI_PRODUCER, 2, ("live", "minute"), teleinfo=False),
+        *scenario(Profile.STANDARD_TRI_PRODUCER, 2, ("live", "minute"), teleinfo=False, live_writes=22800),
     ]
     asyncio.run(run(contenders, args.warm_up, args.windows, args.window))
 

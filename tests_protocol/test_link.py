@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from importlib.metadata import version
 import os
 from pathlib import Path
 
@@ -19,8 +18,6 @@ from custom_components.linky_local.tic.link import (
     open_tic,
     read_frame,
 )
-
-OLD_SERIALX = tuple(int(part) for part in version("serialx").split(".")[:2]) < (1, 11)
 
 
 @pytest.fixture(name="closing_server")
