@@ -38,6 +38,7 @@ import os
 from pathlib import Path
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
