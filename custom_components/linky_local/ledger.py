@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import reduce
 from typing import Any, Final
 
 from homeassistant.components.sensor import ATTR_STATE_CLASS
@@ -336,9 +337,8 @@ def _summary(facts: LedgerFacts, words: Words) -> dict[str, Any]:
     if facts.recorder is None:
         sentences.append(words("summary_no_recorder"))
     else:
-        kept = "; ".join(
-            f"{words.entities(len(ids))} {words.publishing(facts.level, how)}" for how, ids in stored.items()
-        )
+        groups = [f"{words.entities(len(ids))} {words.publishing(facts.level, how)}" for how, ids in stored.items()]
+        kept = reduce(lambda first, rest: words("summary_list", first=first, rest=rest), groups) if groups else ""
         sentences.append(
             words("summary_stored", level=words(f"level_{facts.level}"), kept=kept or words("summary_nothing"))
         )
