@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 import contextlib
 import errno
 import json
@@ -30,6 +30,7 @@ from custom_components.linky_local.const import (
     CONF_USB_ID,
     DOMAIN,
 )
+from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 from custom_components.linky_local.tic import Group, Mode
 from custom_components.linky_local.tic.link import DETECT_TIMEOUT, TicWriter, close_tic, detect, open_tic
 from linky_tools.encoder import encode_frame
@@ -234,6 +235,14 @@ async def _start_user_flow(hass: HomeAssistant) -> str:
 async def _submit(hass: HomeAssistant, flow_id: str, device: str, mode: str = "auto") -> dict[str, Any]:
     result = await hass.config_entries.flow.async_configure(flow_id, {CONF_DEVICE: device, CONF_MODE: mode})
     await hass.async_block_till_done()
+    return await _choose_privacy(hass, dict(result))
+
+
+async def _choose_privacy(hass: HomeAssistant, result: Mapping[str, Any], **choice: str) -> dict[str, Any]:
+    """Once the meter is found, choose its privacy level (the one offered when `choice` is empty)."""
+    if result["type"] is FlowResultType.FORM and result["step_id"] == "privacy":
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], choice)
+        await hass.async_block_till_done()
     return dict(result)
 
 
@@ -281,6 +290,26 @@ async def test_user_auto_detects_mode_and_speed(
     assert result["data"] == {CONF_DEVICE: pty_meter.path, CONF_MODE: mode, CONF_BAUDRATE: baudrate}
     assert result["result"].unique_id == SERIAL
     assert SERIAL not in result["title"]
+    assert result["options"] == {CONF_PRIVACY_LEVEL: "minute"}
+
+
+async def test_user_chooses_the_privacy_level_once_the_meter_is_found(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+    """The privacy level is asked once the meter is found, per minute offered; the one chosen goes to the options."""
+    flow_id = await _start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_DEVICE: pty_meter.path, CONF_MODE: "auto"})
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "privacy"
+    [key] = result["data_schema"].schema
+    assert key.default() == PrivacyLevel.MINUTE.value
+    name = result["description_placeholders"]["name"]
+    result = await _choose_privacy(hass, result, **{CONF_PRIVACY_LEVEL: PrivacyLevel.DAILY.value})
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == name
+    assert result["options"] == {CONF_PRIVACY_LEVEL: "daily"}
+    assert result["result"].options == {CONF_PRIVACY_LEVEL: "daily"}
 
 
 @pytest.mark.usefixtures("entry_setup")
@@ -554,7 +583,7 @@ async def test_usb_discovery_confirm(hass: HomeAssistant, pty_meter: PtyMeter) -
         assert "TINFO-1234" in result["description_placeholders"]["name"]
         probe.assert_not_called()
 
-        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+        result = await _choose_privacy(hass, await hass.config_entries.flow.async_configure(result["flow_id"], {}))
         await hass.async_block_till_done()
 
     probe.assert_called_once()
@@ -577,13 +606,13 @@ async def test_usb_confirm_error_then_recovers(hass: HomeAssistant, pty_meter: P
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(pty_meter.path)
     )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await _choose_privacy(hass, await hass.config_entries.flow.async_configure(result["flow_id"], {}))
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "usb_confirm"
     assert result["errors"] == {"base": "nothing_received"}
 
     pty_meter.payload = STANDARD_MONO
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await _choose_privacy(hass, await hass.config_entries.flow.async_configure(result["flow_id"], {}))
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
@@ -611,7 +640,7 @@ async def test_usb_discovery_of_a_configured_meter(hass: HomeAssistant, pty_mete
         DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(pty_meter.path)
     )
 
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await _choose_privacy(hass, await hass.config_entries.flow.async_configure(result["flow_id"], {}))
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"

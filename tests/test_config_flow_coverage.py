@@ -212,6 +212,8 @@ async def test_usb_discovery_records_the_dongle(hass: HomeAssistant, meter: PtyM
         DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(meter.path, serial_number="TINFO-5678")
     )
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "privacy"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -235,6 +237,8 @@ async def test_user_step_records_a_usb_dongle(hass: HomeAssistant, meter: PtyMet
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_DEVICE: meter.path, CONF_MODE: "auto"}
         )
+        assert result["step_id"] == "privacy"
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
         await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY

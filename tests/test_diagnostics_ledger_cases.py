@@ -11,7 +11,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.linky_local.diagnostics import NOT_PUBLISHED
 from custom_components.linky_local.privacy import PrivacyLevel
 from custom_components.linky_local.tic import Group
 
@@ -39,6 +38,7 @@ async def test_a_label_the_integration_does_not_know(
     diagnostics = await _diagnostics(hass, hass_client, init_integration)
     assert "ZZTEST" in diagnostics["unknown_labels"]
     assert diagnostics["ledger"]["ZZTEST"]["why_no_entity"] == "a label this integration does not know"
+    assert diagnostics["ledger"]["ZZTEST"]["published_words"] == "never: no entity"
     assert diagnostics["ledger"]["ZZTEST"]["meaning"] is None
 
 
@@ -49,7 +49,7 @@ async def test_a_level_that_publishes_no_power(
     """At the daily level the power has no entity: the ledger says the level is why."""
     ledger = (await _diagnostics(hass, hass_client, init_integration))["ledger"]
     assert ledger["SINSTS"]["is_entity"] is False
-    assert ledger["SINSTS"]["why_no_entity"] == NOT_PUBLISHED
+    assert ledger["SINSTS"]["why_no_entity"] == "this privacy level does not publish it"
     assert ledger["EAST"]["is_entity"] is True
 
 
@@ -76,5 +76,5 @@ async def test_live_values_are_worded_as_such(
 ) -> None:
     """At the live level the summary says the recorder keeps values at every frame."""
     statement = (await _diagnostics(hass, hass_client, init_integration))["summary"]["statement"]
-    assert statement.startswith("At the live privacy level, ")
+    assert statement.startswith("At the live privacy level, your database stores: ")
     assert "at every frame (about once a second), each time they change" in statement

@@ -72,23 +72,25 @@ async def test_ledger(
     assert next(iter(diagnostics)) == "summary"
     ledger = diagnostics["ledger"]
     [voltage] = ledger["URMS1"]["entities"]
-    assert voltage == {"entity_id": VOLTAGE, "enabled": True, "recorded": False, "states_last_hour": 2}
+    assert (voltage["entity_id"], voltage["enabled"], voltage["recorded"]) == (VOLTAGE, True, False)
+    assert voltage["states_last_hour"] == voltage["states_stored"] == 0  # excluded: the database holds none
+    assert voltage["long_term_statistics"] is False
     [power] = ledger["SINSTS"]["entities"]
-    assert power == {"entity_id": POWER, "enabled": True, "recorded": True, "states_last_hour": 2}
-    assert ledger["SINSTS"]["published"] == "time-weighted mean over each minute"
-    assert ledger["EAST"]["published"] == "last value at the end of each minute"
-    assert ledger["LTARF"]["published"] == "when it changes"
+    assert (power["entity_id"], power["enabled"], power["recorded"]) == (POWER, True, True)
+    assert power["long_term_statistics"] is True
+    assert ledger["SINSTS"]["published"] == "mean"
+    assert ledger["SINSTS"]["published_words"] == "as their time-weighted mean over each minute"
+    assert ledger["EAST"]["published_words"] == "as their last value at the end of each minute"
+    assert ledger["LTARF"]["published_words"] == "each time they change"
     assert ledger["MSG1"]["entities"][0]["enabled"] is False
     for identifier in ("ADSC", "PRM"):
         assert ledger[identifier]["is_entity"] is False
         assert ledger[identifier]["privacy_class"] == "identifier"
     assert VOLTAGE in diagnostics["summary"]["not_stored"]
-    assert POWER in diagnostics["summary"]["stored"]["time-weighted mean over each minute"]
+    assert POWER in diagnostics["summary"]["stored"]["mean"]
     # What the ledger counts is what the recorder wrote.
     rows = await get_instance(hass).async_add_executor_job(
         state_changes_during_period, hass, T0 - timedelta(hours=1), None, POWER
     )
-    assert len(rows[POWER]) == power["states_last_hour"]
-    assert diagnostics["summary"]["statement"].startswith(
-        "At the per-minute privacy level, these signals of the meter are stored in your database: "
-    )
+    assert len(rows[POWER]) == power["states_last_hour"] == power["states_stored"] >= 2
+    assert diagnostics["summary"]["statement"].startswith("At the per-minute privacy level, your database stores: ")

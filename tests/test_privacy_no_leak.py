@@ -117,6 +117,8 @@ async def add_through_the_config_flow(hass: HomeAssistant, meter: VirtualMeter) 
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_DEVICE: meter.port.url, CONF_MODE: MODE_AUTO}
         )
+        assert result["step_id"] == "privacy"
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
         assert result["type"] is FlowResultType.CREATE_ENTRY
         await hass.async_block_till_done()
     finally:

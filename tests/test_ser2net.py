@@ -147,6 +147,8 @@ def without_reader() -> Iterator[None]:
 async def _configure(hass: HomeAssistant, device: str) -> dict[str, object]:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_DEVICE: device, CONF_MODE: "auto"})
+    if result.get("step_id") == "privacy":  # the meter was found: take the privacy level offered
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     await hass.async_block_till_done()
     return dict(result)
 

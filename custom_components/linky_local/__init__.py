@@ -6,16 +6,18 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 
 from .coordinator import LinkyConfigEntry, LinkyCoordinator
+from .destinations import LeavingWatch
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: LinkyConfigEntry) -> bool:
-    """Open the meter's port, start reading it and add its entities."""
+    """Open the meter's port, start reading it, add its entities and watch where their states go."""
     coordinator = LinkyCoordinator(hass, entry)
     await coordinator.async_start()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(LeavingWatch(hass, entry).async_start())
     return True
 
 

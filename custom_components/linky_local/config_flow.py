@@ -37,7 +37,7 @@ from homeassistant.helpers.service_info.usb import UsbServiceInfo
 from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, CONF_USB_DEVICE, CONF_USB_ID, DOMAIN, MODE_AUTO
 from .coordinator import LinkyConfigEntry
 from .meter import meter_kind, serial_number
-from .privacy import CONF_PRIVACY_LEVEL, PrivacyLevel, privacy_level
+from .privacy import CONF_PRIVACY_LEVEL, DEFAULT_PRIVACY_LEVEL, PrivacyLevel, privacy_level
 from .redaction import filter_line_payloads
 from .tic import Mode
 from .tic.link import (
@@ -110,16 +110,16 @@ def reconfigure_schema(ports: list[SelectOptionDict]) -> vol.Schema:
     )
 
 
-OPTIONS_SCHEMA: Final = vol.Schema(
-    {
-        vol.Required(CONF_PRIVACY_LEVEL): SelectSelector(
-            SelectSelectorConfig(
-                options=[level.value for level in PrivacyLevel],
-                mode=SelectSelectorMode.LIST,
-                translation_key=CONF_PRIVACY_LEVEL,
-            )
-        ),
-    }
+PRIVACY_SELECTOR: Final = SelectSelector(
+    SelectSelectorConfig(
+        options=[level.value for level in PrivacyLevel],
+        mode=SelectSelectorMode.LIST,
+        translation_key=CONF_PRIVACY_LEVEL,
+    )
+)
+OPTIONS_SCHEMA: Final = vol.Schema({vol.Required(CONF_PRIVACY_LEVEL): PRIVACY_SELECTOR})
+PRIVACY_SCHEMA: Final = vol.Schema(
+    {vol.Required(CONF_PRIVACY_LEVEL, default=DEFAULT_PRIVACY_LEVEL.value): PRIVACY_SELECTOR}
 )
 
 
@@ -134,6 +134,7 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
 
     _discovered_device: str
     _usb_id: str | None = None
+    _found: tuple[str, dict[str, Any]]  # the title and data of the entry of the meter found
 
     @staticmethod
     @callback
@@ -264,13 +265,25 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
         return None
 
     async def _async_create_meter_entry(self, device: str, detection: Detection, serial: str) -> ConfigFlowResult:
-        """Create the entry of a newly read meter, unless it is already configured."""
+        """Ask the privacy level of a newly read meter, unless it is already configured."""
         await self.async_set_unique_id(serial, raise_on_progress=False)
         self._abort_if_unique_id_configured()
         data = _entry_data(device, detection)
         if (usb_id := self._usb_id or await self.hass.async_add_executor_job(_usb_id_at, device)) is not None:
             data |= {CONF_USB_ID: usb_id, CONF_USB_DEVICE: device}
-        return self.async_create_entry(title=meter_kind(detection.frame).name, data=data)
+        self._found = (meter_kind(detection.frame).name, data)
+        return await self.async_step_privacy()
+
+    async def async_step_privacy(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask how finely the meter found is recorded (each level told in a sentence, per minute first), then create it."""
+        title, data = self._found
+        if user_input is not None:
+            return self.async_create_entry(
+                title=title, data=data, options={CONF_PRIVACY_LEVEL: user_input[CONF_PRIVACY_LEVEL]}
+            )
+        return self.async_show_form(
+            step_id="privacy", data_schema=PRIVACY_SCHEMA, description_placeholders={"name": title}
+        )
 
     async def _async_follow_dongle(self, usb_id: str, device: str) -> None:
         """Abort when an entry reads this dongle; move the entry to `device` first if it had another path."""

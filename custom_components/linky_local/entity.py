@@ -12,7 +12,6 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
-from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .coordinator import LinkyConfigEntry, LinkyCoordinator
@@ -51,11 +50,6 @@ class LinkyEntity(CoordinatorEntity[LinkyCoordinator]):
         )
         self._shown = self._showing()
 
-    async def async_added_to_hass(self) -> None:
-        """Note, for the privacy ledger, the state Home Assistant writes once the entity is added."""
-        await super().async_added_to_hass()
-        self.coordinator.publisher.writes.record(self.entity_id, dt_util.utcnow())
-
     @abstractmethod
     def _read(self) -> object:
         """Set the state attributes from the coordinator's latest data; return them, to tell a change."""
@@ -66,13 +60,12 @@ class LinkyEntity(CoordinatorEntity[LinkyCoordinator]):
 
     @callback
     def _handle_coordinator_update(self) -> None:
-        """Write the state when what the entity shows changed, and note it for the privacy ledger."""
+        """Write the state when what the entity shows changed."""
         shown = self._showing()
         report = self._report_again()
         if shown != self._shown:
             self._shown = shown
             self.async_write_ha_state()
-            self.coordinator.publisher.writes.record(self.entity_id, dt_util.utcnow())
         elif report:
             # Unchanged: Home Assistant notes when the state was last reported, and the recorder writes no row.
             self.async_write_ha_state()

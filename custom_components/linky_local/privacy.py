@@ -69,6 +69,30 @@ def signal(spec: LabelSpec | None) -> Signal:
     return Signal.STATE
 
 
+# The meter's load curve (a point every 30 minutes, by default): what CNIL puts under a consent of its own, apart
+# from the daily indexes. A 10-minute mean voltage is a curve of the day as much: neither is published at `daily`.
+LOAD_CURVE_POINTS: Final = frozenset({"CCASN", "CCASN-1", "CCAIN", "CCAIN-1"})
+TEN_MINUTE_MEANS: Final = frozenset({"UMOY1", "UMOY2", "UMOY3"})
+# The finest resolution at which a consumption signal may leave the house without a repair issue: Enedis' own
+# half-hourly load curve, which CNIL puts under consent. Finer (live values, per-minute means) stays at home.
+FINEST_LEAVING: Final = PrivacyLevel.HALF_HOURLY
+_FINENESS: Final = (PrivacyLevel.LIVE, PrivacyLevel.MINUTE, PrivacyLevel.HALF_HOURLY, PrivacyLevel.DAILY)
+
+
+def publishes(level: PrivacyLevel, label: str, kind: Signal) -> bool:
+    """Tell whether a level publishes a label: `daily` keeps indexes, daily maxima, the clock and states only."""
+    if level is not PrivacyLevel.DAILY:
+        return True
+    if kind is Signal.INSTANTANEOUS:
+        return False
+    return label not in LOAD_CURVE_POINTS and label not in TEN_MINUTE_MEANS
+
+
+def finer_than(level: PrivacyLevel, other: PrivacyLevel) -> bool:
+    """Tell whether a level publishes its signals more finely than another."""
+    return _FINENESS.index(level) < _FINENESS.index(other)
+
+
 def next_boundary(level: PrivacyLevel, after: datetime) -> datetime:
     """Return the first window boundary of a level strictly after a moment: on the minute, :00 and :30, or midnight.
 

@@ -18,7 +18,6 @@ meter's own, as at `live`.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,12 +28,11 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
-from .privacy import PrivacyLevel, Signal, next_boundary, signal
+from .privacy import PrivacyLevel, Signal, next_boundary, publishes, signal
 from .tic import CATALOGUE, Group, Mode
 from .tic.frame import decimal
 
 CLOSE_LEAD: Final = timedelta(seconds=0.25)
-WRITES_PERIOD: Final = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,33 +75,6 @@ class _Accumulator:
         self._since = until
 
 
-class WriteLog:
-    """When each entity wrote its state, over the last hour: what the recorder was handed."""
-
-    def __init__(self) -> None:
-        """Start with no write."""
-        # POSIX seconds: at `live` an entity may write every frame, some 2,800 times an hour.
-        self._writes: dict[str, deque[float]] = {}
-
-    def record(self, entity_id: str, at: datetime) -> None:
-        """Note a state written."""
-        writes = self._writes.setdefault(entity_id, deque())
-        writes.append(at.timestamp())
-        self._trim(writes, at)
-
-    def last_hour(self, entity_id: str, now: datetime) -> int:
-        """Return how many states the entity wrote in the hour before `now`."""
-        writes = self._writes.get(entity_id, deque())
-        self._trim(writes, now)
-        return len(writes)
-
-    @staticmethod
-    def _trim(writes: deque[float], now: datetime) -> None:
-        oldest = (now - WRITES_PERIOD).timestamp()
-        while writes and writes[0] <= oldest:
-            writes.popleft()
-
-
 class Publisher:
     """Decide, frame after frame and window after window, what a meter's entities show."""
 
@@ -119,7 +90,6 @@ class Publisher:
         """Prepare to publish a meter's values; `on_publish` is called when a window closes."""
         self.hass = hass
         self.level = level
-        self.writes = WriteLog()
         self._specs = CATALOGUE[mode]
         self._on_publish = on_publish
         self._max_hold = max_hold
@@ -139,8 +109,8 @@ class Publisher:
         return signal(self._specs.get(label))
 
     def creates(self, label: str) -> bool:
-        """Tell whether the label's entities exist at this level: `daily` has no instantaneous signal at all."""
-        return not (self.level is PrivacyLevel.DAILY and self.signal(label) is Signal.INSTANTANEOUS)
+        """Tell whether the label's entities exist at this level: `daily` has no instantaneous signal, no load curve."""
+        return publishes(self.level, label, self.signal(label))
 
     def averages(self, label: str) -> bool:
         """Tell whether the label is published as a mean per window."""

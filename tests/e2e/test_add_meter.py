@@ -60,6 +60,9 @@ def test_add_meter_through_the_ui(page: Page, home_assistant: HomeAssistantApi, 
     page.get_by_text("Enter manually").click()
     page.get_by_role("textbox", name="Port").fill(meter_url)
     page.get_by_role("button", name="Submit").click()
+    # Once the meter is found, its privacy level: per minute is offered.
+    expect(page.get_by_role("radio", name=re.compile(r"^Per minute \(recommended\)"))).to_be_checked()
+    page.get_by_role("button", name="Submit").click()
     device_name = page.get_by_role("textbox", name="Device name").input_value()
     assert device_name
     page.get_by_role("button", name="Skip and finish").click()
