@@ -15,8 +15,8 @@ meter's own pace on accelerated (frozen, moved on) clocks. Then it reads each da
   beside the meter's own growth between the last frames before the same boundaries.
 
 A day at the meter's pace is some 69,000 frames, all of them through Home Assistant: no batching, no sampling. The
-levels run two at a time, one process each: some minutes on a two-core machine, the live level the longest (it writes
-a dozen rows a second). `--hours 2` gives a quick look; `--short` (what CI runs) one hour, in under a minute.
+levels run two at a time, one process each: 17 minutes on a busy two-core machine, the live level the longest (it
+writes a dozen rows a second). `--hours 2` gives a quick look; `--short` (what CI runs) one hour, in about a minute.
 """
 
 from __future__ import annotations

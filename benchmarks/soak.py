@@ -1,7 +1,7 @@
 """Soak the integration: a simulated week of frames with faults, through Home Assistant's test harness; print figures.
 
 Run from the repository root: `.venv/bin/python -m benchmarks.soak [--days 7] [--frame-seconds 10]` (the week:
-some minutes on two cores; `--short`, what CI runs: five hours, faults every half hour, in half a minute). It runs
+25 minutes on two busy cores; `--short`, what CI runs: five hours, faults every half hour, in half a minute). It runs
 benchmarks/soak_bench.py under pytest (the fixtures of tests/conftest.py: Home Assistant, the in-memory line, the
 simulated meter, the clock driver), which writes its figures to a JSON file, then prints them: frames sent, accepted
 and dropped, the index guard's rejections, tracemalloc's final and peak memory and the RSS at start, after warm-up and

@@ -13,9 +13,9 @@ horodates go through a week; Home Assistant's clocks move on by a real frame per
 reader declares the meter lost after 4.5 s without a valid frame: one frame lost to a fault must not make it lost.
 The reader pauses its reading after each read (coordinator.READ_PAUSE, 0.25 s at the live level the entry runs at):
 the frame period is longer, so each frame comes in one read, as soon as it is sent.
-Every six simulated hours (SOAK_EPISODE_HOURS): a burst of garbage, an index with a valid checksum and a wrong value, a minute and a half of
-a tty not in raw mode (its repair raised, then cleared), and eleven minutes of silence on Home Assistant's clocks (the
-line reopened over and over, the silence repair raised, then cleared). The simulated meter adds noise, EOT cuts and
+Every six simulated hours (SOAK_EPISODE_HOURS): a burst of garbage, an index with a valid checksum and a wrong value,
+a minute and a half of a tty not in raw mode (its repair raised, then cleared), and eleven minutes of silence on Home
+Assistant's clocks (the line reopened over and over, the silence repair raised, then cleared). The simulated meter adds noise, EOT cuts and
 corrupted groups to 1 % of the frames each.
 
 Memory, tasks and descriptors are sampled every simulated day (SOAK_SAMPLE_HOURS); the first day after a three-hour
