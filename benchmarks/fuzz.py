@@ -1,7 +1,10 @@
 """Fuzz the TIC decoder with millions of inputs: never an exception, counters that add up, memory bounded.
 
-Run from the repository root: `.venv/bin/python -m benchmarks.fuzz [--inputs N] [--hypothesis N] [--atheris S]`.
-The checks are those of tests/tic/test_fuzz.py, over far more inputs:
+Run from the repository root: `.venv/bin/python -m benchmarks.fuzz [--inputs N] [--hypothesis N] [--atheris S]`
+(in full, minutes: 2,000,000 inputs at some 6,000 a second on two cores, then hypothesis and atheris; `--short`, what
+CI runs: 20,000 inputs, 50 hypothesis examples per property, and 5 s of atheris only if it is already installed:
+seconds).
+The checks are those of tests_protocol/test_fuzz.py, over far more inputs:
 - a random mutation loop: real frames of every simulated profile and the captures, whole or a slice of them, with
   line faults (flipped bits, inserted control bytes, parity in bit 7, CR turned into LF, lost ETX, noise,
   truncation), or plain random bytes; each decoded and its counters checked, every 8th also decoded in random
@@ -20,6 +23,7 @@ import argparse
 from collections.abc import Callable
 import functools
 import importlib
+import importlib.util
 import inspect
 from pathlib import Path
 import random
@@ -35,7 +39,16 @@ import tracemalloc
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
-from tests.tic.test_fuzz import (
+
+from custom_components.linky_local.tic import (
+    Decoder,
+    checksum as checksum_module,
+    decoder as decoder_module,
+    horodate as horodate_module,
+)
+from custom_components.linky_local.tic.diagnosis import LineMonitor
+from custom_components.linky_local.tic.guard import IndexGuard
+from tests_protocol.test_fuzz import (
     MODES,
     OPERATIONS,
     PROPERTIES,
@@ -47,21 +60,13 @@ from tests.tic.test_fuzz import (
     mutate,
 )
 
-from custom_components.linky_local.tic import (
-    Decoder,
-    checksum as checksum_module,
-    decoder as decoder_module,
-    horodate as horodate_module,
-)
-from custom_components.linky_local.tic.diagnosis import LineMonitor
-from custom_components.linky_local.tic.guard import IndexGuard
-
 UV = Path.home() / ".cache/linky-local/tools/bin/uv"
 BENCH_SITE = Path.home() / ".cache/linky-local/bench-site"
 ATHERIS = "atheris==3.1.0"
 FULL_CHECK_EVERY = 8
 STREAM_EVERY = 4
-MEMORY_SAMPLE = 20_000  # inputs of the stream followed by tracemalloc, after as many of warm-up
+MEMORY_SAMPLE = 20_000  # inputs followed by tracemalloc at most, after as many of warm-up
+SHORT_INPUTS, SHORT_EXAMPLES, SHORT_ATHERIS = 20_000, 50, 5
 
 
 def random_input(rng: random.Random, corpus: tuple[bytes, ...]) -> tuple[bytes, list[int], Any]:
@@ -117,11 +122,12 @@ def mutation_loop(count: int, seed: int) -> tuple[int, int]:
     exceptions = failures = 0
     first: str | None = None
     memory: tuple[int, int] | None = None
+    sample = min(MEMORY_SAMPLE, count // 4)  # a short run follows a quarter of its inputs
     began = time.perf_counter()
     for n in range(count):
-        if n == MEMORY_SAMPLE:
+        if n == sample:
             tracemalloc.start()
-        elif n == 2 * MEMORY_SAMPLE:
+        elif n == 2 * sample:
             memory = tracemalloc.get_traced_memory()
             tracemalloc.stop()
         data, cuts, mode = random_input(rng, corpus)
@@ -154,7 +160,7 @@ def mutation_loop(count: int, seed: int) -> tuple[int, int]:
     if memory is not None:
         kept, peak = memory
         print(
-            f"  memory allocated over inputs {MEMORY_SAMPLE:,} to {2 * MEMORY_SAMPLE:,} (tracemalloc): "
+            f"  memory allocated over inputs {sample:,} to {2 * sample:,} (tracemalloc): "
             f"{kept:,} bytes still held at the end, peak {peak / 1024:,.0f} kB"
         )
     return exceptions, failures
@@ -192,6 +198,11 @@ def _counting(check: Callable[..., None], calls: list[int]) -> Callable[..., Non
         check(*args, **kwargs)
 
     return counted
+
+
+def atheris_installed() -> bool:
+    """Tell whether atheris is installed in BENCH_SITE (or importable already)."""
+    return (BENCH_SITE / "atheris").is_dir() or importlib.util.find_spec("atheris") is not None
 
 
 def atheris_module() -> Any:
@@ -280,11 +291,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--hypothesis", type=int, default=5000, help="examples per property (default 5,000)")
     parser.add_argument("--atheris", type=int, default=60, help="seconds of atheris (default 60)")
+    parser.add_argument("--short", action="store_true", help="CI's short mode: seconds, small figures")
     parser.add_argument("--atheris-worker", action="store_true", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.atheris_worker:
         atheris_worker(rest)
         return
+    if args.short:
+        # Atheris is not installed for a short run: installing it (a native build) would take longer than the run.
+        args.inputs, args.hypothesis = min(args.inputs, SHORT_INPUTS), min(args.hypothesis, SHORT_EXAMPLES)
+        args.atheris = min(args.atheris, SHORT_ATHERIS) if atheris_installed() else 0
     rss_start = _peak_rss_mb()
     print(f"Python {sys.version.split()[0]}; {len(clean_frames())} real frames as the seed corpus")
     totals = [mutation_loop(args.inputs, args.seed)]

@@ -1,12 +1,12 @@
 """Decode the same frames with our decoder and with pyteleinfo (HA core's `teleinfo` dependency), in one process.
 
-Run from the repository root: `.venv/bin/python -m benchmarks.parser [--frames N]`. pyteleinfo 0.4.0 is a
-benchmark-only dependency, not one of the integration's: on first use it is installed with uv (else pip) into its own
-folder, BENCH_SITE, never into the test virtualenv, which stays exactly what its lock file says. That folder comes
-last on sys.path, so packages the virtualenv already has keep their locked versions. Each decoder gets one whole
-frame per call, the best of five rounds is kept, and the figures are printed: frames/s for each, the ratio, and
-bytes/s so that historic and standard throughput compare per byte. pyteleinfo 0.4.0 decodes no standard frame: its
-count of frames decoded shows it.
+Run from the repository root: `.venv/bin/python -m benchmarks.parser [--frames N]` (seconds; `--short`, what CI
+runs: 200 frames of each mode). pyteleinfo 0.4.0 is a benchmark-only dependency, not one of the integration's: on
+first use it is installed with uv (else pip) into its own folder, BENCH_SITE, never into the test virtualenv, which
+stays exactly what its lock file says. That folder comes last on sys.path, so packages the virtualenv already has keep
+their locked versions. Each decoder gets one whole frame per call, the best of five rounds is kept, and the figures
+are printed: frames/s for each, the ratio, and bytes/s so that historic and standard throughput compare per byte.
+pyteleinfo 0.4.0 decodes no standard frame: its count of frames decoded shows it.
 """
 
 from __future__ import annotations
@@ -121,7 +121,10 @@ def main() -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--frames", type=int, default=2000, help="frames of each mode (default 2000)")
+    parser.add_argument("--short", action="store_true", help="CI's short mode: 200 frames of each mode")
     args = parser.parse_args()
+    if args.short:
+        args.frames = min(args.frames, 200)
     decode = pyteleinfo().decode
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores; best of {ROUNDS} rounds")
     historic = report("historic", frames_of(HISTORIC, args.frames), decode)

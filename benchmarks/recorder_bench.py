@@ -2,10 +2,12 @@
 
 Run by `benchmarks/recorder.py` (never collected by the test suite), once per level: Home Assistant from the test
 harness, its recorder on a SQLite file (BENCH_DB), statistics compiled every five minutes as in production, the entry
-set up on a real TCP port on 127.0.0.1 that the simulated meter writes to (as ser2net serves a dongle; a pty's kernel
-buffering would double the run), every frame at the meter's own pace (a standard three-phase frame takes about 1.3 s
-on the line: some 69,000 a day). Every clock is frozen and moved on frame by frame to the
-simulated meter's own time, so the publisher's windows close, and the recorder compiles, when they would.
+set up on the in-memory line of tests/conftest.py (the integration's `connect_tic` patched to open it: the benchmark
+is about what reaches the database, not about the port), every frame at the meter's own pace (a standard three-phase
+frame takes about 1.3 s on the line: some 69,000 a day). Every clock is frozen and moved on frame by frame to the
+simulated meter's own time by the test suite's clock driver (`Clock`), each timer run at its own time, so the
+publisher's windows close, the reader's pauses between reads end (coordinator.READ_PAUSE) and the recorder compiles
+when they would.
 
 At `live` the run also takes the states of the meter's entities after every frame, which gives the two baselines on the
 same stream and entities: "every frame" (an integration writing each frame, as linkytic's real-time mode does; Home
@@ -18,7 +20,6 @@ entities, and the baselines' rows per entity.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Generator
 from datetime import datetime, timedelta
 import json
@@ -40,15 +41,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import asy
 from custom_components.linky_local.coordinator import LinkyCoordinator
 from custom_components.linky_local.privacy import PrivacyLevel
 from linky_tools.simulator import Profile, SimulatedMeter
-from tests.conftest import (  # noqa: F401 - fixtures this module uses
-    TcpPort,
-    VirtualMeter,
-    auto_enable_custom_integrations,
-    mock_config_entry,
-    tcp_port,
-    virtual_meter,
-)
-from tests.privacy_clock import advance_to, set_up
+from tests.conftest import SET_UP_BEFORE, Clock, MemoryLine, VirtualMeter
 
 LEVEL = PrivacyLevel(os.environ.get("BENCH_LEVEL", "minute"))
 REPORT = Path(os.environ.get("BENCH_REPORT", "recorder_bench.json"))
@@ -59,8 +52,6 @@ DAY_HOURS = float(os.environ.get("BENCH_HOURS", "24"))
 MARGIN = timedelta(minutes=10)
 POLL = timedelta(seconds=10)
 EAST = re.compile(rb"\nEAST\t(\d{9})\t")
-# Reading a frame off the pty: loop turns to wait at most.
-READ_TURNS = 100_000
 
 
 @pytest.fixture
@@ -105,39 +96,27 @@ def simulator() -> SimulatedMeter:
 
 
 @pytest.fixture
-def port(tcp_port: TcpPort) -> TcpPort:  # noqa: F811 - the fixture imported above
-    """Serve the meter on a TCP port, as ser2net does: on 127.0.0.1 the bytes arrive at once."""
-    return tcp_port
-
-
-@pytest.fixture
 def privacy_level() -> PrivacyLevel:
     """Return the level measured."""
     return LEVEL
-
-
-async def read(hass: HomeAssistant, coordinator: LinkyCoordinator, frames: int) -> None:
-    """Wait until the reader has decoded `frames` frames, turning the loop."""
-    for _ in range(READ_TURNS):
-        if coordinator.decoder.stats.frames >= frames:
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("a frame was not read")
 
 
 async def test_day(
     recorder_mock: Recorder,
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    virtual_meter: VirtualMeter,  # noqa: F811 - the fixture imported above
-    mock_config_entry: MockConfigEntry,  # noqa: F811 - the fixture imported above
+    virtual_meter: VirtualMeter,
+    mock_config_entry: MockConfigEntry,
 ) -> None:
     """Run the day, frame after frame, and report what the driver needs."""
     # The test harness runs the loop in debug mode, which records a stack trace for every callback: not production.
     hass.loop.set_debug(False)
     await hass.config.async_set_time_zone("Europe/Paris")
-    simulator = virtual_meter.simulator
-    await set_up(hass, freezer, mock_config_entry)
+    simulator, line = virtual_meter.simulator, virtual_meter.port
+    assert isinstance(line, MemoryLine)
+    # Set up a moment before the first frame: less than the silence after which the meter is lost.
+    clock = Clock(hass, freezer, virtual_meter, mock_config_entry, simulator.now - SET_UP_BEFORE)
+    await clock.set_up()
     coordinator: LinkyCoordinator = mock_config_entry.runtime_data
     entities: list[str] = []
     day_end = DAY_START + timedelta(hours=DAY_HOURS)
@@ -150,15 +129,15 @@ async def test_day(
     next_poll = DAY_START
     frames = 0
     while simulator.now < end:
-        data = simulator.next_frame()
-        await advance_to(hass, freezer, simulator.now)
-        await virtual_meter.port.send(data)
+        data = simulator.next_frame()  # its last byte on the line now
+        await clock.move_to(simulator.now)
+        await line.send(data)
         frames += 1
-        await read(hass, coordinator, frames)
+        await clock.read()
+        assert coordinator.decoder.stats.frames >= frames, "a frame was not read"
         if match := EAST.search(data):
             indexes.append((simulator.now.timestamp(), int(match[1])))
         if LEVEL is PrivacyLevel.LIVE and DAY_START <= simulator.now < day_end:
-            await hass.async_block_till_done()
             # Every entity exists by then: its label came in the margin's first frames.
             entities = entities or [
                 reg.entity_id

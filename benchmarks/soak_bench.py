@@ -1,18 +1,26 @@
 """The soak run: a simulated week of standard three-phase producer frames, faults mixed in, through a running integration.
 
 Run by `benchmarks/soak.py` (never collected by the test suite): Home Assistant from the test harness, the entry set
-up on a real pty that the simulated meter writes to, every clock frozen and moved on by the run (tests/timeline.py).
+up on the in-memory line of tests/conftest.py (the integration's `connect_tic` patched to open it), every clock frozen
+and moved on by the test suite's clock driver (`Clock`), each timer run at its own time. No real port: the soak is
+about what the integration keeps over a week (memory, tasks, descriptors, CPU per frame), and an in-memory line makes
+it deterministic and faster; the port itself (open, read, lose, reopen) is the pty and TCP smoke tests' subject. The
+open file descriptors counted are therefore the process's other ones (Home Assistant, its executor, the loop).
 
 A meter sends about 400,000 frames a week, too many for a few minutes. Here each frame moves the simulated meter's
 clock on by SOAK_FRAME_SECONDS (10 s: 60,480 frames a week), so that its indexes, tariff periods, Tempo days and
 horodates go through a week; Home Assistant's clocks move on by a real frame period (1.5 s) per frame, because the
 reader declares the meter lost after 4.5 s without a valid frame: one frame lost to a fault must not make it lost.
-Every six simulated hours: a burst of garbage, an index with a valid checksum and a wrong value, a minute and a half of
-a tty not in raw mode (its repair raised, then cleared), and eleven minutes of silence on Home Assistant's clocks (the
-port reopened over and over, the silence repair raised, then cleared). The simulated meter adds noise, EOT cuts and
+The reader pauses its reading after each read (coordinator.READ_PAUSE, 0.25 s at the live level the entry runs at):
+the frame period is longer, so each frame comes in one read, as soon as it is sent.
+Every six simulated hours (SOAK_EPISODE_HOURS): a burst of garbage, an index with a valid checksum and a wrong value,
+a minute and a half of a tty not in raw mode (its repair raised, then cleared), and eleven minutes of silence on Home
+Assistant's clocks (the line reopened over and over, the silence repair raised, then cleared). The simulated meter adds noise, EOT cuts and
 corrupted groups to 1 % of the frames each.
 
-The figures go to SOAK_REPORT (JSON), for soak.py to print.
+Memory, tasks and descriptors are sampled every simulated day (SOAK_SAMPLE_HOURS); the first day after a three-hour
+warm-up (SOAK_WARM_UP_HOURS) gives the CPU time per frame, tracemalloc follows the rest. The figures go to SOAK_REPORT
+(JSON), for soak.py to print.
 """
 
 from __future__ import annotations
@@ -43,19 +51,21 @@ from custom_components.linky_local.tic import Decoder, Mode
 from custom_components.linky_local.tic.const import FRAME_PERIOD
 from linky_tools.encoder import encode_frame
 from linky_tools.simulator import Fault, SimulatedMeter
-from tests.conftest import VirtualMeter
-from tests.timeline import Timeline, timeline_fixture  # noqa: F401 - fixture
+from tests.conftest import Clock, MemoryLine, VirtualMeter
 
 DAYS = float(os.environ.get("SOAK_DAYS", "7"))
 FRAME_SECONDS = float(os.environ.get("SOAK_FRAME_SECONDS", "10"))  # of the simulated week, per frame
 LINE_SECONDS = FRAME_PERIOD[Mode.STANDARD]  # of Home Assistant's clocks, per frame
 REPORT = Path(os.environ.get("SOAK_REPORT", "soak.json"))
-WARM_UP_SECONDS = 3 * 3600.0
-EPISODE_SECONDS = 6 * 3600.0
+# Hours of clean frames first, of the meter's week between two fault episodes, and between two memory samples (the
+# first, the figures' "day", without tracemalloc, for the CPU time per frame): shorter in the short mode.
+WARM_UP_SECONDS = float(os.environ.get("SOAK_WARM_UP_HOURS", "3")) * 3600
+EPISODE_SECONDS = float(os.environ.get("SOAK_EPISODE_HOURS", "6")) * 3600
+SAMPLE_SECONDS = float(os.environ.get("SOAK_SAMPLE_HOURS", "24")) * 3600
 SILENCE_SECONDS = 660.0
 NOT_RAW_FRAMES = 60
 FAULT_RATE = 0.01
-REAL_CLOCK_FRAMES = 3000
+REAL_CLOCK_FRAMES = int(os.environ.get("SOAK_REAL_CLOCK_FRAMES", "3000"))
 # Frames of each allocation's traceback kept by tracemalloc (more tell where memory grows, and slow the run down),
 # and allocation sites reported by memory growth.
 TRACE_FRAMES = int(os.environ.get("SOAK_TRACE_FRAMES", "1"))
@@ -109,13 +119,15 @@ def wall() -> float:
 class Soak:
     """Drive the entry through the simulated week and keep the figures."""
 
-    def __init__(self, hass: HomeAssistant, timeline: Timeline, freezer: FrozenDateTimeFactory) -> None:
-        """Drive the timeline's entry with its simulated meter."""
+    def __init__(self, hass: HomeAssistant, clock: Clock) -> None:
+        """Drive the clock's entry with its simulated meter."""
         self.hass = hass
-        self.timeline = timeline
-        self.freezer = freezer
-        self.meter: SimulatedMeter = timeline.meter.simulator
-        self.coordinator: LinkyCoordinator = timeline.coordinator
+        self.clock = clock
+        self.meter: SimulatedMeter = clock.meter.simulator
+        line = clock.meter.port
+        assert isinstance(line, MemoryLine)
+        self.line = line
+        self.coordinator: LinkyCoordinator = clock.coordinator
         self.rng = random.Random(7)
         self.simulated = 0.0  # seconds of the week done
         self.pending = 0.0  # seconds the clocks moved on since the meter's last frame
@@ -133,19 +145,14 @@ class Soak:
         self.sending_cpu += cpu() - start
         self.pending = 0.0
         self.simulated += FRAME_SECONDS
-        self.freezer.tick(LINE_SECONDS)
+        await self.clock.advance(LINE_SECONDS)
         await self.send(frame)
         self.sent += 1
 
     async def send(self, data: bytes) -> None:
-        """Write to the pty and let the loop run until the reader has read it all (or the session ended)."""
-        monitor = self.coordinator.health.monitor
-        expected = monitor.received + len(data)
-        await self.timeline.meter.port.send(data)
-        for _ in range(10_000):
-            if monitor.received >= expected or self.coordinator.link_state is LinkState.DISCONNECTED:
-                return
-            await asyncio.sleep(0)
+        """Put bytes on the line, moving the clocks on until the reader took them (it pauses between reads)."""
+        await self.line.send(data)
+        await self.clock.read()
 
     async def episode(self) -> None:
         """Play the faults of six hours: garbage, a wrong index, a tty not in raw mode, then silence."""
@@ -160,10 +167,13 @@ class Soak:
         self.note_issues()
         for _ in range(NOT_RAW_FRAMES):
             await self.frame()
-        await self.timeline.advance(SILENCE_SECONDS, step=1.0)
+        await self.clock.advance(SILENCE_SECONDS)
         self.pending += SILENCE_SECONDS
         self.note_issues()
-        await self.timeline.run_until(lambda: self.coordinator.link_state is LinkState.WAITING, within=61)
+        waited = await self.clock.run_until(
+            lambda: self.coordinator.link_state is LinkState.WAITING, within=61, step=1.0
+        )
+        self.pending += waited
         await self.frame()
         await self.frame()
 
@@ -181,13 +191,10 @@ class Soak:
                 self.issues_raised.add(issue.translation_key or issue.issue_id)
 
 
-async def test_soak(
-    hass: HomeAssistant, mock_config_entry: MockConfigEntry, timeline: Timeline, freezer: FrozenDateTimeFactory
-) -> None:
+async def test_soak(hass: HomeAssistant, timeline: Clock) -> None:
     """Run the week and write the figures."""
-    mock_config_entry.add_to_hass(hass)
-    assert await timeline.complete(hass.config_entries.async_setup(mock_config_entry.entry_id))
-    soak = Soak(hass, timeline, freezer)
+    await timeline.set_up()
+    soak = Soak(hass, timeline)
     soak.meter.faults = frozenset({Fault.NOISE, Fault.EOT, Fault.CORRUPT})
     soak.meter.fault_rate = FAULT_RATE
     figures: dict[str, Any] = {"days": DAYS, "frame_seconds": FRAME_SECONDS, "line_seconds": LINE_SECONDS}
@@ -204,7 +211,7 @@ async def test_soak(
     first_snapshot: tracemalloc.Snapshot | None = None
     week = DAYS * 86400
     while soak.simulated < week:
-        day_end = min(soak.simulated + 86400, week)
+        day_end = min(soak.simulated + SAMPLE_SECONDS, week)
         while soak.simulated < day_end:
             await soak.clean(min(EPISODE_SECONDS, day_end - soak.simulated))
             if soak.simulated < day_end:
@@ -269,12 +276,14 @@ def decoder_alone(mode: Mode) -> float:
 
 
 async def test_cpu_per_frame_on_real_clocks(
-    hass: HomeAssistant, mock_config_entry: MockConfigEntry, virtual_meter: VirtualMeter
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, virtual_meter: VirtualMeter, memory_line: MemoryLine
 ) -> None:
-    """Measure the CPU time per frame with no clock frozen (freezegun's own cost excluded): frames back to back.
+    """Measure the CPU time per frame with no clock frozen (the clock driver's and freezegun's cost excluded).
 
-    Runs after test_soak, whose report it completes. The meter's clock moves on by a real frame period per frame and
-    the guard's allowance covers the real time being shorter.
+    Runs after test_soak, whose report it completes. Frames come back to back, one read each as in the soak: the
+    line's transport hands each frame to the reader's protocol, without the pause a real read would wait (that pause is
+    real time here). The meter's clock moves on by a real frame period per frame and the guard's allowance covers the
+    real time being shorter.
     """
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
@@ -282,16 +291,14 @@ async def test_cpu_per_frame_on_real_clocks(
     coordinator: LinkyCoordinator = mock_config_entry.runtime_data
     meter: SimulatedMeter = virtual_meter.simulator
     frames = [meter.next_frame() for _ in range(REAL_CLOCK_FRAMES + 200)]
-    monitor = coordinator.health.monitor
+    transport = memory_line.transport
+    assert transport is not None
 
     async def send(batch: list[bytes]) -> None:
         for frame in batch:
-            expected = monitor.received + len(frame)
-            await virtual_meter.port.send(frame)
-            for _ in range(100_000):
-                if monitor.received >= expected:
-                    break
-                await asyncio.sleep(0)
+            transport.protocol.data_received(frame)
+            await asyncio.sleep(0)  # what the frame scheduled runs before the next read, as between two real reads
+        await hass.async_block_till_done()
 
     await send(frames[:200])  # warm-up: every entity created
     decoded, start = coordinator.decoder.stats.frames, cpu()
