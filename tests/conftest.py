@@ -21,6 +21,7 @@ from unittest.mock import PropertyMock, patch
 
 from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
@@ -37,9 +38,9 @@ from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF
 from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 from custom_components.linky_local.publisher import CLOSE_LEAD
-from custom_components.linky_local.tic import Group
+from custom_components.linky_local.tic import Group, Mode
 from custom_components.linky_local.tic.guard import FIRST_VALUE_FRAMES
-from custom_components.linky_local.tic.link import PortUnavailableError
+from custom_components.linky_local.tic.link import DETECT_TIMEOUT, PortUnavailableError, TicWriter, close_tic, open_tic
 from linky_tools.encoder import encode_frame
 from linky_tools.simulator import BITS_PER_BYTE, Profile, SimulatedMeter
 
@@ -654,3 +655,54 @@ async def start_clock(
     await clock.set_up()
     await clock.close(at)
     return clock
+
+
+@pytest.fixture
+def short_listening(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listen 0.3 s per speed instead of several seconds: silent and garbled lines give up sooner."""
+    monkeypatch.setitem(DETECT_TIMEOUT, Mode.STANDARD, 0.3)
+    monkeypatch.setitem(DETECT_TIMEOUT, Mode.HISTORIC, 0.3)
+
+
+@pytest.fixture
+def entry_setup() -> Generator[None]:
+    """Set entries up without the reader: for tests about the config flow."""
+    with (
+        patch("custom_components.linky_local.async_setup_entry", return_value=True),
+        patch("custom_components.linky_local.async_unload_entry", return_value=True),
+    ):
+        yield
+
+
+class HeldPorts(dict[str, TicWriter]):
+    """The port each set-up entry holds open, by entry id; `opened`: every port opened, in order."""
+
+    def __init__(self) -> None:
+        """Hold nothing yet."""
+        super().__init__()
+        self.opened: list[str] = []
+
+
+@pytest.fixture
+def holding_entry_setup() -> Generator[HeldPorts]:
+    """Set entries up with a stand-in reader that holds its port exclusively, as the real one does.
+
+    Yields the open port of each set-up entry: a test can tell whether an entry's port was closed meanwhile.
+    """
+    held = HeldPorts()
+
+    async def setup(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+        _, held[entry.entry_id] = await open_tic(entry.data[CONF_DEVICE], entry.data[CONF_BAUDRATE])
+        held.opened.append(entry.data[CONF_DEVICE])
+        return True
+
+    async def unload(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+        await close_tic(held.pop(entry.entry_id))
+        return True
+
+    with (
+        patch("custom_components.linky_local.async_setup_entry", side_effect=setup),
+        patch("custom_components.linky_local.async_unload_entry", side_effect=unload),
+    ):
+        yield held
+    assert not held, "a port was left open"

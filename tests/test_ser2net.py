@@ -9,12 +9,11 @@ Waits are on real time: ser2net is a real process. Their limits only guard again
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 import contextlib
 from pathlib import Path
 import shutil
 import socket
-from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -134,16 +133,6 @@ async def ser2net(socket_enabled: None, tmp_path: Path, meter_line: MeterServer,
     await server.stop()
 
 
-@pytest.fixture
-def without_reader() -> Iterator[None]:
-    """Create entries without starting their reader: the config flow tests are about the flow."""
-    with (
-        patch("custom_components.linky_local.async_setup_entry", return_value=True),
-        patch("custom_components.linky_local.async_unload_entry", return_value=True),
-    ):
-        yield
-
-
 async def _configure(hass: HomeAssistant, device: str) -> dict[str, object]:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_DEVICE: device, CONF_MODE: "auto"})
@@ -151,7 +140,7 @@ async def _configure(hass: HomeAssistant, device: str) -> dict[str, object]:
     return dict(result)
 
 
-@pytest.mark.usefixtures("without_reader")
+@pytest.mark.usefixtures("entry_setup")
 async def test_config_flow_raw_tcp(hass: HomeAssistant, ser2net: Ser2net, mode: Mode) -> None:
     """A raw TCP accepter read as socket://, in automatic mode: the meter, its mode and speed are found."""
     result = await _configure(hass, ser2net.raw_url)
@@ -160,7 +149,7 @@ async def test_config_flow_raw_tcp(hass: HomeAssistant, ser2net: Ser2net, mode: 
     assert result["data"] == {CONF_DEVICE: ser2net.raw_url, CONF_MODE: mode.value, CONF_BAUDRATE: LINE_BAUD[mode]}
 
 
-@pytest.mark.usefixtures("without_reader")
+@pytest.mark.usefixtures("entry_setup")
 async def test_config_flow_rfc2217_says_why(hass: HomeAssistant, ser2net: Ser2net) -> None:
     """ser2net's telnet(rfc2217) accepter does not complete serialx's negotiation (docs/upstream/): the flow says so
     in its own words, and the raw TCP accepter of the same line then works."""
