@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
 from unittest.mock import patch
 
 from homeassistant.const import STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from syrupy.assertion import SnapshotAssertion
 
 from custom_components.linky_local.tic import Group
 from custom_components.linky_local.tic.interpret import Relays
 from custom_components.linky_local.tic.status import CutOff, Status
 from linky_tools.simulator import Profile
 
-from .conftest import VirtualMeter, set_up_for_snapshot, snapshot_entities
+from .conftest import VirtualMeter
 
 
 @pytest.fixture(autouse=True)
@@ -29,16 +27,9 @@ def only_binary_sensors() -> Generator[None]:
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_TRI, Profile.STANDARD_MONO, Profile.STANDARD_TRI_PRODUCER])
-async def test_binary_sensors(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    virtual_meter: VirtualMeter,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-) -> None:
+async def test_binary_sensors(entities_match_snapshot: Callable[[], Awaitable[None]]) -> None:
     """A historic three-phase meter gets the warning of the phase over its limit; a standard one its flags."""
-    await set_up_for_snapshot(hass, mock_config_entry, virtual_meter)
-    await snapshot_entities(hass, entity_registry, snapshot, mock_config_entry)
+    await entities_match_snapshot()
 
 
 @pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_TRI])

@@ -9,8 +9,7 @@ Waits are on real time: ser2net is a real process. Their limits only guard again
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 import shutil
 import socket
@@ -27,7 +26,7 @@ from custom_components.linky_local.tic import Mode
 from linky_tools.serve import MeterServer, serve_pty
 from linky_tools.simulator import SimulatedMeter
 
-from .conftest import START
+from .conftest import START, wait_for
 
 SER2NET = shutil.which("ser2net") or (path if Path(path := "/usr/sbin/ser2net").exists() else None)
 pytestmark = pytest.mark.skipif(
@@ -168,25 +167,6 @@ async def test_config_flow_rfc2217_says_why(hass: HomeAssistant, ser2net: Ser2ne
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def _until(coordinator: LinkyCoordinator, condition: Callable[[], bool]) -> None:
-    """Wait, in real time, until the condition holds at one of the coordinator's updates."""
-    met = asyncio.Event()
-
-    def check() -> None:
-        if condition():
-            met.set()
-
-    unsubscribe = coordinator.async_add_listener(check)
-    try:
-        async with asyncio.timeout(GUARD):
-            while not condition():
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(0.5):
-                        await met.wait()
-    finally:
-        unsubscribe()
-
-
 async def test_running_entry_through_ser2net_restarted(hass: HomeAssistant, ser2net: Ser2net, mode: Mode) -> None:
     """An entry reads the meter through the raw TCP accepter; ser2net restarts under it; it reconnects by itself and
     reads on."""
@@ -199,14 +179,14 @@ async def test_running_entry_through_ser2net_restarted(hass: HomeAssistant, ser2
     assert await hass.config_entries.async_setup(entry.entry_id)
     coordinator: LinkyCoordinator = entry.runtime_data
     stats = coordinator.decoder.stats
-    await _until(coordinator, lambda: stats.frames >= 3)
+    await wait_for(coordinator, lambda: stats.frames >= 3, within=GUARD)
     assert coordinator.link_state is LinkState.RECEIVING
 
     await ser2net.stop()
-    await _until(coordinator, lambda: coordinator.link_state is LinkState.DISCONNECTED)
+    await wait_for(coordinator, lambda: coordinator.link_state is LinkState.DISCONNECTED, within=GUARD)
     before = stats.frames
     await ser2net.start()
-    await _until(coordinator, lambda: stats.frames >= before + 3)
+    await wait_for(coordinator, lambda: stats.frames >= before + 3, within=GUARD)
 
     assert coordinator.link_state is LinkState.RECEIVING
     assert coordinator.reconnections >= 1
