@@ -459,6 +459,13 @@ async def init_integration(
 
 
 @pytest.fixture
+def coordinator(init_integration: MockConfigEntry) -> LinkyCoordinator:
+    """The coordinator of the set-up entry."""
+    coordinator: LinkyCoordinator = init_integration.runtime_data
+    return coordinator
+
+
+@pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Serialize snapshots the Home Assistant way (registry ids as ANY...), into tests/snapshots."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
@@ -495,6 +502,11 @@ type Transform = Callable[[bytes], bytes]
 def unchanged(data: bytes) -> bytes:
     """Return the bytes as the meter sent them."""
     return data
+
+
+def not_raw(data: bytes) -> bytes:
+    """Return the bytes as a tty not in raw mode gives them: CR turned into LF, ETX swallowed (its VINTR)."""
+    return data.replace(b"\r", b"\n").replace(b"\x03", b"")
 
 
 def with_values(groups: list[Group], **values: str) -> list[Group]:
@@ -736,12 +748,14 @@ class HeldPorts(dict[str, TicWriter]):
 def holding_entry_setup() -> Generator[HeldPorts]:
     """Set entries up with a stand-in reader that holds its port exclusively, as the real one does.
 
-    Yields the open port of each set-up entry: a test can tell whether an entry's port was closed meanwhile.
+    Yields the open port of each set-up entry, also its `runtime_data`: a test can tell whether an entry's port was
+    closed meanwhile.
     """
     held = HeldPorts()
 
     async def setup(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         _, held[entry.entry_id] = await open_tic(entry.data[CONF_DEVICE], entry.data[CONF_BAUDRATE])
+        entry.runtime_data = held[entry.entry_id]
         held.opened.append(entry.data[CONF_DEVICE])
         return True
 

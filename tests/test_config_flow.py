@@ -23,7 +23,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.linky_local import config_flow
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
 from custom_components.linky_local.tic import Group, Mode
-from custom_components.linky_local.tic.link import TicWriter, close_tic, detect, open_tic
+from custom_components.linky_local.tic.link import close_tic, detect, open_tic
 from linky_tools.encoder import encode_frame
 from tests_protocol.peers import hanging_up_server
 
@@ -530,16 +530,14 @@ async def test_reconfigure_same_port_held_by_the_entry(hass: HomeAssistant, pty_
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.usefixtures("holding_entry_setup")
 async def test_reconfigure_to_another_meter(
-    hass: HomeAssistant,
-    pty_meter: PtyMeter,
-    second_pty_meter: PtyMeter,
-    holding_entry_setup: dict[str, TicWriter],
+    hass: HomeAssistant, pty_meter: PtyMeter, second_pty_meter: PtyMeter
 ) -> None:
     """A port that carries another meter aborts; the entry keeps reading its own port all along."""
     second_pty_meter.payload = OTHER_METER
     entry, flow_id = await _reconfigure_running(hass, pty_meter.path)
-    running = holding_entry_setup[entry.entry_id]
+    running = entry.runtime_data
 
     result = await _submit(hass, flow_id, second_pty_meter.path)
 
@@ -548,27 +546,25 @@ async def test_reconfigure_to_another_meter(
     assert entry.data[CONF_DEVICE] == pty_meter.path
     assert entry.unique_id == SERIAL
     assert entry.state is ConfigEntryState.LOADED
-    assert holding_entry_setup[entry.entry_id] is running
+    assert entry.runtime_data is running
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.usefixtures("holding_entry_setup")
 async def test_reconfigure_error_then_recovers(
-    hass: HomeAssistant,
-    pty_meter: PtyMeter,
-    second_pty_meter: PtyMeter,
-    holding_entry_setup: dict[str, TicWriter],
+    hass: HomeAssistant, pty_meter: PtyMeter, second_pty_meter: PtyMeter
 ) -> None:
     """A failed read of another port leaves the running meter alone, its port never closed; a good port then
     updates it."""
     entry, flow_id = await _reconfigure_running(hass, pty_meter.path)
-    running = holding_entry_setup[entry.entry_id]
+    running = entry.runtime_data
 
     result = await _submit(hass, flow_id, "/dev/linky-local-no-such-port")
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "port_not_found"}
     assert entry.state is ConfigEntryState.LOADED
     assert entry.data[CONF_DEVICE] == pty_meter.path
-    assert holding_entry_setup[entry.entry_id] is running
+    assert entry.runtime_data is running
 
     result = await _submit(hass, flow_id, second_pty_meter.path)
     assert result["type"] is FlowResultType.ABORT
