@@ -1,4 +1,5 @@
-"""Config flow, continued: a dongle that USB discovery finds on another path, the options flow, a stopped entry.
+"""Config flow, continued: USB discovery (a dongle confirmed, found again on another path), the options flow, a
+stopped entry.
 
 Real pseudo-terminals play the dongles; only the USB enumeration (which ports are USB dongles, and which) is stood in
 for, as no USB device exists on a test machine.
