@@ -10,18 +10,21 @@ use a real pseudo-terminal or a real TCP socket on 127.0.0.1, and wait for real 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable, Mapping
+import contextlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 import json
 import logging
 import os
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 from unittest.mock import PropertyMock, patch
 
 from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from homeassistant.util.async_ import get_scheduled_timer_handles
@@ -37,9 +40,9 @@ from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF
 from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 from custom_components.linky_local.publisher import CLOSE_LEAD
-from custom_components.linky_local.tic import Group
+from custom_components.linky_local.tic import Group, Mode
 from custom_components.linky_local.tic.guard import FIRST_VALUE_FRAMES
-from custom_components.linky_local.tic.link import PortUnavailableError
+from custom_components.linky_local.tic.link import DETECT_TIMEOUT, PortUnavailableError, TicWriter, close_tic, open_tic
 from linky_tools.encoder import encode_frame
 from linky_tools.simulator import BITS_PER_BYTE, Profile, SimulatedMeter
 
@@ -263,10 +266,8 @@ async def eventually(condition: Callable[[], bool]) -> None:
             await asyncio.sleep(0.001)
 
 
-async def wait_for(coordinator: LinkyCoordinator, condition: Callable[[], bool]) -> None:
-    """Wait until the condition holds, checking it at each coordinator update."""
-    if condition():
-        return
+async def wait_for(coordinator: LinkyCoordinator, condition: Callable[[], bool], within: float = 10) -> None:
+    """Wait until the condition holds, checking it at each coordinator update and every half second of real time."""
     met = asyncio.Event()
 
     def check() -> None:
@@ -275,8 +276,11 @@ async def wait_for(coordinator: LinkyCoordinator, condition: Callable[[], bool])
 
     unsubscribe = coordinator.async_add_listener(check)
     try:
-        async with asyncio.timeout(10):
-            await met.wait()
+        async with asyncio.timeout(within):
+            while not condition():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(0.5):
+                        await met.wait()
     finally:
         unsubscribe()
 
@@ -349,15 +353,39 @@ async def snapshot_entities(
 
 
 @pytest.fixture
+def entities_match_snapshot(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    virtual_meter: VirtualMeter,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> Callable[[], Awaitable[None]]:
+    """Return a check: set the entry up, send what its kind of meter has to show, compare its entities with the
+    snapshot."""
+
+    async def check() -> None:
+        await set_up_for_snapshot(hass, mock_config_entry, virtual_meter)
+        await snapshot_entities(hass, entity_registry, snapshot, mock_config_entry)
+
+    return check
+
+
+@pytest.fixture
 def meter_profile() -> Profile:
     """Profile of the simulated meter; override it (or parametrize it indirectly) per test."""
     return Profile.STANDARD_TRI_PRODUCER
 
 
 @pytest.fixture
-def simulator(meter_profile: Profile) -> SimulatedMeter:
+def meter_start() -> datetime:
+    """When the simulated meter's first frame is sent; override it per test module."""
+    return START
+
+
+@pytest.fixture
+def simulator(meter_profile: Profile, meter_start: datetime) -> SimulatedMeter:
     """A deterministic simulated meter."""
-    return SimulatedMeter(meter_profile, start=START, seed=0)
+    return SimulatedMeter(meter_profile, start=meter_start, seed=0)
 
 
 @pytest.fixture
@@ -431,6 +459,13 @@ async def init_integration(
 
 
 @pytest.fixture
+def coordinator(init_integration: MockConfigEntry) -> LinkyCoordinator:
+    """The coordinator of the set-up entry."""
+    coordinator: LinkyCoordinator = init_integration.runtime_data
+    return coordinator
+
+
+@pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Serialize snapshots the Home Assistant way (registry ids as ANY...), into tests/snapshots."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
@@ -469,6 +504,11 @@ def unchanged(data: bytes) -> bytes:
     return data
 
 
+def not_raw(data: bytes) -> bytes:
+    """Return the bytes as a tty not in raw mode gives them: CR turned into LF, ETX swallowed (its VINTR)."""
+    return data.replace(b"\r", b"\n").replace(b"\x03", b"")
+
+
 def with_values(groups: list[Group], **values: str) -> list[Group]:
     """Return the groups with some values replaced."""
     return [replace(group, value=values[group.label]) if group.label in values else group for group in groups]
@@ -477,6 +517,28 @@ def with_values(groups: list[Group], **values: str) -> list[Group]:
 def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
     """Return the messages logged at ERROR or above: an exception that escaped, or one logged."""
     return [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def follow[T](hass: HomeAssistant, entity_id: str, what: Callable[[Event], T], *event_types: str) -> list[T]:
+    """Collect `what` of each event of these types (state changes by default) about one entity, from now on."""
+    collected: list[T] = []
+
+    @callback
+    def is_ours(data: Mapping[str, Any]) -> bool:
+        return bool(data["entity_id"] == entity_id)
+
+    @callback
+    def record(event: Event) -> None:
+        collected.append(what(event))
+
+    for event_type in event_types or (EVENT_STATE_CHANGED,):
+        hass.bus.async_listen(event_type, record, event_filter=is_ours)
+    return collected
+
+
+def written(hass: HomeAssistant, entity_id: str) -> list[str]:
+    """Collect the states an entity writes from now on."""
+    return follow(hass, entity_id, lambda event: event.data["new_state"].state)
 
 
 async def run_due_timers(hass: HomeAssistant) -> None:
@@ -654,3 +716,56 @@ async def start_clock(
     await clock.set_up()
     await clock.close(at)
     return clock
+
+
+@pytest.fixture
+def short_listening(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listen 0.3 s per speed instead of several seconds: silent and garbled lines give up sooner."""
+    monkeypatch.setitem(DETECT_TIMEOUT, Mode.STANDARD, 0.3)
+    monkeypatch.setitem(DETECT_TIMEOUT, Mode.HISTORIC, 0.3)
+
+
+@pytest.fixture
+def entry_setup() -> Generator[None]:
+    """Set entries up without the reader: for tests about the config flow."""
+    with (
+        patch("custom_components.linky_local.async_setup_entry", return_value=True),
+        patch("custom_components.linky_local.async_unload_entry", return_value=True),
+    ):
+        yield
+
+
+class HeldPorts(dict[str, TicWriter]):
+    """The port each set-up entry holds open, by entry id; `opened`: every port opened, in order."""
+
+    def __init__(self) -> None:
+        """Hold nothing yet."""
+        super().__init__()
+        self.opened: list[str] = []
+
+
+@pytest.fixture
+def holding_entry_setup() -> Generator[HeldPorts]:
+    """Set entries up with a stand-in reader that holds its port exclusively, as the real one does.
+
+    Yields the open port of each set-up entry, also its `runtime_data`: a test can tell whether an entry's port was
+    closed meanwhile.
+    """
+    held = HeldPorts()
+
+    async def setup(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+        _, held[entry.entry_id] = await open_tic(entry.data[CONF_DEVICE], entry.data[CONF_BAUDRATE])
+        entry.runtime_data = held[entry.entry_id]
+        held.opened.append(entry.data[CONF_DEVICE])
+        return True
+
+    async def unload(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+        await close_tic(held.pop(entry.entry_id))
+        return True
+
+    with (
+        patch("custom_components.linky_local.async_setup_entry", side_effect=setup),
+        patch("custom_components.linky_local.async_unload_entry", side_effect=unload),
+    ):
+        yield held
+    assert not held, "a port was left open"

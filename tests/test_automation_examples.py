@@ -24,7 +24,7 @@ from custom_components.linky_local.const import DOMAIN
 from custom_components.linky_local.tic import Group
 from custom_components.linky_local.tic.interpret import TempoColour
 from custom_components.linky_local.tic.status import CutOff, Status
-from linky_tools.simulator import Profile, SimulatedMeter
+from linky_tools.simulator import Profile
 
 from .conftest import VirtualMeter
 
@@ -47,16 +47,11 @@ def _entity_ids(config: dict[str, Any]) -> set[str]:
     return set(ENTITY_ID.findall(str(config)))
 
 
-@pytest.fixture
-def meter_profile() -> Profile:
-    """A standard three-phase Tempo meter: the kind whose status register has every field the examples use."""
-    return Profile.STANDARD_TRI
-
-
-@pytest.fixture
-def simulator(meter_profile: Profile) -> SimulatedMeter:
-    """The meter two minutes before tomorrow's red day is announced."""
-    return SimulatedMeter(meter_profile, start=BEFORE_ANNOUNCEMENT, seed=0)
+# A standard three-phase Tempo meter, the kind whose status register has every field the examples use, two minutes
+# before tomorrow's red day is announced.
+ON_THE_EVE_OF_A_RED_DAY = pytest.mark.parametrize(
+    ("meter_profile", "meter_start"), [(Profile.STANDARD_TRI, BEFORE_ANNOUNCEMENT)], ids=["tempo_tri"]
+)
 
 
 def test_the_examples_are_those_listed() -> None:
@@ -80,6 +75,7 @@ async def test_the_example_is_a_valid_automation(hass: HomeAssistant, name: str)
     assert validated.validation_status == ValidationStatus.OK
 
 
+@ON_THE_EVE_OF_A_RED_DAY
 async def test_the_examples_use_the_meter_s_entities_and_states(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -111,6 +107,7 @@ async def test_the_examples_use_the_meter_s_entities_and_states(
             assert "to" in trigger or "not_to" in trigger, f"{name}: the trigger fires on any change"
 
 
+@ON_THE_EVE_OF_A_RED_DAY
 async def test_the_examples_fire_on_what_the_meter_sends(
     hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
 ) -> None:

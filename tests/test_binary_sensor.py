@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
 from unittest.mock import patch
 
 from homeassistant.const import STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from syrupy.assertion import SnapshotAssertion
 
 from custom_components.linky_local.tic import Group
 from custom_components.linky_local.tic.interpret import Relays
 from custom_components.linky_local.tic.status import CutOff, Status
 from linky_tools.simulator import Profile
 
-from .conftest import VirtualMeter, set_up_for_snapshot, snapshot_entities
+from .conftest import VirtualMeter
+
+# The overrun warnings of phases 1 and 2 of the historic three-phase meter.
+PHASE_1_WARNING = "binary_sensor.linky_triphase_historique_overrun_warning_phase_1"
+PHASE_2_WARNING = "binary_sensor.linky_triphase_historique_overrun_warning_phase_2"
 
 
 @pytest.fixture(autouse=True)
@@ -29,16 +31,9 @@ def only_binary_sensors() -> Generator[None]:
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_TRI, Profile.STANDARD_MONO, Profile.STANDARD_TRI_PRODUCER])
-async def test_binary_sensors(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    virtual_meter: VirtualMeter,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-) -> None:
+async def test_binary_sensors(entities_match_snapshot: Callable[[], Awaitable[None]]) -> None:
     """A historic three-phase meter gets the warning of the phase over its limit; a standard one its flags."""
-    await set_up_for_snapshot(hass, mock_config_entry, virtual_meter)
-    await snapshot_entities(hass, entity_registry, snapshot, mock_config_entry)
+    await entities_match_snapshot()
 
 
 @pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_TRI])
@@ -46,21 +41,20 @@ async def test_overrun_warning_in_short_frames(
     hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
 ) -> None:
     """Phase 2 goes over its limit: its warning appears with the short frames, and ends three frames after them."""
-    entity_id = "binary_sensor.linky_triphase_historique_overrun_warning_phase_2"
-    assert hass.states.get(entity_id) is None
+    assert hass.states.get(PHASE_2_WARNING) is None
     # 08:35 local time: the simulated meter's phase 2 goes over for 30 s, then short frames go on for a minute.
     await virtual_meter.send_frames(hass, init_integration, 4, after=293)
-    assert hass.states.get(entity_id).state == STATE_ON
-    assert hass.states.get("binary_sensor.linky_triphase_historique_overrun_warning_phase_1") is None
+    assert hass.states.get(PHASE_2_WARNING).state == STATE_ON
+    assert hass.states.get(PHASE_1_WARNING) is None
 
     # Nineteen more short frames, then the long one of the cycle, without the warning: still on.
     await virtual_meter.send_frames(hass, init_integration, 20)
-    assert hass.states.get(entity_id).state == STATE_ON
+    assert hass.states.get(PHASE_2_WARNING).state == STATE_ON
     # Past the minute of short frames, long frames only: off at the third frame without it.
     await virtual_meter.send_frames(hass, init_integration, 1, after=120)
-    assert hass.states.get(entity_id).state == STATE_ON
+    assert hass.states.get(PHASE_2_WARNING).state == STATE_ON
     await virtual_meter.send_frames(hass, init_integration, 1)
-    assert hass.states.get(entity_id).state == STATE_OFF
+    assert hass.states.get(PHASE_2_WARNING).state == STATE_OFF
 
 
 @pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_BASE])

@@ -3,37 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 import contextlib
 import errno
 import json
 import os
 from pathlib import Path
 import socket
-from typing import Any
+from typing import Any, Self
 from unittest.mock import patch
 
-from homeassistant.config_entries import SOURCE_USB, SOURCE_USER, ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers.service_info.usb import UsbServiceInfo
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local import config_flow
-from custom_components.linky_local.const import (
-    CONF_BAUDRATE,
-    CONF_DEVICE,
-    CONF_MODE,
-    CONF_USB_DEVICE,
-    CONF_USB_ID,
-    DOMAIN,
-)
+from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 from custom_components.linky_local.tic import Group, Mode
-from custom_components.linky_local.tic.link import DETECT_TIMEOUT, TicWriter, close_tic, detect, open_tic
+from custom_components.linky_local.tic.link import close_tic, detect, open_tic
 from linky_tools.encoder import encode_frame
+from tests_protocol.peers import hanging_up_server
 
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / DOMAIN
 SERIAL = "021861348497"
@@ -84,13 +77,22 @@ NOISE = bytes(range(0x20, 0x7F)) * 4
 class PtyMeter:
     """A meter on a pseudo-terminal: writes its payload to the master side, over and over, as a meter does."""
 
-    def __init__(self) -> None:
+    def __init__(self, payload: bytes = b"") -> None:
         """Open the pseudo-terminal; the integration opens the slave side by its path."""
         self._master, self._slave = os.openpty()
         os.set_blocking(self._master, False)
         self.path = os.ttyname(self._slave)
-        self.payload = b""
+        self.payload = payload
         self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        """Start sending."""
+        self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        """Stop sending and close the pseudo-terminal."""
+        await self.stop()
 
     def start(self) -> None:
         """Start sending."""
@@ -117,12 +119,21 @@ class PtyMeter:
 class TcpMeter:
     """A meter behind ser2net: a TCP server on 127.0.0.1 that sends its payload to each client, over and over."""
 
-    def __init__(self) -> None:
+    def __init__(self, payload: bytes = b"") -> None:
         """Prepare the server; `start` opens it."""
-        self.payload = b""
+        self.payload = payload
         self.url = ""
         self._server: asyncio.Server | None = None
         self._clients: set[asyncio.Task[Any]] = set()
+
+    async def __aenter__(self) -> Self:
+        """Listen on a free port."""
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        """Drop the clients and close the server."""
+        await self.stop()
 
     async def start(self) -> None:
         """Listen on a free port."""
@@ -156,72 +167,22 @@ class TcpMeter:
 @pytest.fixture
 async def pty_meter() -> AsyncIterator[PtyMeter]:
     """Return a standard single-phase meter on a pseudo-terminal."""
-    meter = PtyMeter()
-    meter.payload = STANDARD_MONO
-    meter.start()
-    yield meter
-    await meter.stop()
+    async with PtyMeter(STANDARD_MONO) as meter:
+        yield meter
 
 
 @pytest.fixture
 async def second_pty_meter() -> AsyncIterator[PtyMeter]:
     """Return a second pseudo-terminal carrying the same meter in historic mode (it moved to another dongle)."""
-    meter = PtyMeter()
-    meter.payload = HISTORIC_MONO
-    meter.start()
-    yield meter
-    await meter.stop()
+    async with PtyMeter(HISTORIC_MONO) as meter:
+        yield meter
 
 
 @pytest.fixture
 async def tcp_meter(socket_enabled: None) -> AsyncIterator[TcpMeter]:
     """Return a historic single-phase meter behind a TCP socket."""
-    meter = TcpMeter()
-    meter.payload = HISTORIC_MONO
-    await meter.start()
-    yield meter
-    await meter.stop()
-
-
-@pytest.fixture
-def short_listening(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Listen 0.3 s per speed instead of several seconds: silent and garbled lines give up sooner."""
-    monkeypatch.setitem(DETECT_TIMEOUT, Mode.STANDARD, 0.3)
-    monkeypatch.setitem(DETECT_TIMEOUT, Mode.HISTORIC, 0.3)
-
-
-@pytest.fixture
-def entry_setup() -> Iterator[None]:
-    """Set entries up without the reader: these tests are about the flow."""
-    with (
-        patch("custom_components.linky_local.async_setup_entry", return_value=True),
-        patch("custom_components.linky_local.async_unload_entry", return_value=True),
-    ):
-        yield
-
-
-@pytest.fixture
-def holding_entry_setup() -> Iterator[dict[str, TicWriter]]:
-    """Set entries up with a stand-in reader that holds its port exclusively, as the real one does.
-
-    Yields the open port of each set-up entry: a test can tell whether an entry's port was closed meanwhile.
-    """
-    writers: dict[str, TicWriter] = {}
-
-    async def setup(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-        _, writers[entry.entry_id] = await open_tic(entry.data[CONF_DEVICE], entry.data[CONF_BAUDRATE])
-        return True
-
-    async def unload(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-        await close_tic(writers.pop(entry.entry_id))
-        return True
-
-    with (
-        patch("custom_components.linky_local.async_setup_entry", side_effect=setup),
-        patch("custom_components.linky_local.async_unload_entry", side_effect=unload),
-    ):
-        yield writers
-    assert not writers, "a port was left open"
+    async with TcpMeter(HISTORIC_MONO) as meter:
+        yield meter
 
 
 async def _start_user_flow(hass: HomeAssistant) -> str:
@@ -235,10 +196,10 @@ async def _start_user_flow(hass: HomeAssistant) -> str:
 async def _submit(hass: HomeAssistant, flow_id: str, device: str, mode: str = "auto") -> dict[str, Any]:
     result = await hass.config_entries.flow.async_configure(flow_id, {CONF_DEVICE: device, CONF_MODE: mode})
     await hass.async_block_till_done()
-    return await _choose_privacy(hass, dict(result))
+    return await choose_privacy(hass, dict(result))
 
 
-async def _choose_privacy(hass: HomeAssistant, result: Mapping[str, Any], **choice: str) -> dict[str, Any]:
+async def choose_privacy(hass: HomeAssistant, result: Mapping[str, Any], **choice: str) -> dict[str, Any]:
     """Once the meter is found, choose its privacy level (the one offered when `choice` is empty)."""
     if result["type"] is FlowResultType.FORM and result["step_id"] == "privacy":
         result = await hass.config_entries.flow.async_configure(result["flow_id"], choice)
@@ -246,23 +207,12 @@ async def _choose_privacy(hass: HomeAssistant, result: Mapping[str, Any], **choi
     return dict(result)
 
 
-def _meter_entry(device: str, mode: Mode = Mode.STANDARD) -> MockConfigEntry:
+def meter_entry(device: str, mode: Mode = Mode.STANDARD) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         title="Linky monophasé (standard)",
         unique_id=SERIAL,
         data={CONF_DEVICE: device, CONF_MODE: mode.value, CONF_BAUDRATE: 9600 if mode is Mode.STANDARD else 1200},
-    )
-
-
-def _usb_info(device: str) -> UsbServiceInfo:
-    return UsbServiceInfo(
-        device=device,
-        vid="0403",
-        pid="6015",
-        serial_number="TINFO-1234",
-        manufacturer="FTDI",
-        description="FT230X Basic UART",
     )
 
 
@@ -304,7 +254,7 @@ async def test_user_chooses_the_privacy_level_once_the_meter_is_found(hass: Home
     [key] = result["data_schema"].schema
     assert key.default() == PrivacyLevel.MINUTE.value
     name = result["description_placeholders"]["name"]
-    result = await _choose_privacy(hass, result, **{CONF_PRIVACY_LEVEL: PrivacyLevel.DAILY.value})
+    result = await choose_privacy(hass, result, **{CONF_PRIVACY_LEVEL: PrivacyLevel.DAILY.value})
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == name
@@ -375,17 +325,11 @@ def _closed_tcp_port() -> int:
     return port
 
 
-@pytest.fixture
-async def hanging_up_server(socket_enabled: None) -> AsyncIterator[str]:
+@pytest.fixture(name="hanging_up_server")
+async def hanging_up_server_fixture(socket_enabled: None) -> AsyncIterator[str]:
     """Return the URL of a TCP server that closes each connection at once, as ser2net does without its device."""
-
-    async def hang_up(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.close()
-
-    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
-    yield f"socket://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    server.close()
-    await server.wait_closed()
+    async with hanging_up_server() as url:
+        yield url
 
 
 @pytest.mark.usefixtures("entry_setup", "socket_enabled")
@@ -545,7 +489,7 @@ async def test_user_unexpected_error_then_recovers(hass: HomeAssistant, pty_mete
 @pytest.mark.usefixtures("entry_setup")
 async def test_user_same_meter_already_configured(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
     """A second entry for a meter already configured (here on another port) aborts."""
-    _meter_entry("socket://192.0.2.1:2000").add_to_hass(hass)
+    meter_entry("socket://192.0.2.1:2000").add_to_hass(hass)
     flow_id = await _start_user_flow(hass)
 
     result = await _submit(hass, flow_id, pty_meter.path)
@@ -558,7 +502,7 @@ async def test_user_same_meter_already_configured(hass: HomeAssistant, pty_meter
 @pytest.mark.usefixtures("entry_setup")
 async def test_user_port_already_configured(hass: HomeAssistant, pty_meter: PtyMeter, tmp_path: Path) -> None:
     """A port an entry already reads, even under another name, aborts without being opened."""
-    _meter_entry(pty_meter.path).add_to_hass(hass)
+    meter_entry(pty_meter.path).add_to_hass(hass)
     alias = tmp_path / "linky"
     alias.symlink_to(pty_meter.path)
     flow_id = await _start_user_flow(hass)
@@ -571,101 +515,17 @@ async def test_user_port_already_configured(hass: HomeAssistant, pty_meter: PtyM
     probe.assert_not_called()
 
 
-@pytest.mark.usefixtures("entry_setup")
-async def test_usb_discovery_confirm(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
-    """A discovered dongle is only read once the user confirms; then the meter becomes an entry."""
-    with patch.object(config_flow, "detect", wraps=detect) as probe:
-        result = await hass.config_entries.flow.async_init(
-            DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(pty_meter.path)
-        )
-        assert result["type"] is FlowResultType.FORM
-        assert result["step_id"] == "usb_confirm"
-        assert "TINFO-1234" in result["description_placeholders"]["name"]
-        probe.assert_not_called()
-
-        result = await _choose_privacy(hass, await hass.config_entries.flow.async_configure(result["flow_id"], {}))
-        await hass.async_block_till_done()
-
-    probe.assert_called_once()
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "Linky monophasé (standard)"
-    assert result["data"] == {
-        CONF_DEVICE: pty_meter.path,
-        CONF_MODE: "standard",
-        CONF_BAUDRATE: 9600,
-        CONF_USB_ID: "0403:6015_TINFO-1234_FTDI_FT230X Basic UART",
-        CONF_USB_DEVICE: pty_meter.path,
-    }
-    assert result["result"].unique_id == SERIAL
-
-
-@pytest.mark.usefixtures("entry_setup", "short_listening")
-async def test_usb_confirm_error_then_recovers(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
-    """A dongle not yet wired to the meter gets the error on the confirmation form; it can be retried."""
-    pty_meter.payload = b""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(pty_meter.path)
-    )
-    result = await _choose_privacy(hass, await hass.config_entries.flow.async_configure(result["flow_id"], {}))
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "usb_confirm"
-    assert result["errors"] == {"base": "nothing_received"}
-
-    pty_meter.payload = STANDARD_MONO
-    result = await _choose_privacy(hass, await hass.config_entries.flow.async_configure(result["flow_id"], {}))
-    await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-
-
-@pytest.mark.usefixtures("entry_setup")
-async def test_usb_discovery_of_a_configured_port(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
-    """A dongle an entry already reads is not offered again, and its port is left alone."""
-    _meter_entry(pty_meter.path).add_to_hass(hass)
-
-    with patch.object(config_flow, "detect", wraps=detect) as probe:
-        result = await hass.config_entries.flow.async_init(
-            DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(pty_meter.path)
-        )
-
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
-    probe.assert_not_called()
-
-
-@pytest.mark.usefixtures("entry_setup")
-async def test_usb_discovery_of_a_configured_meter(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
-    """A dongle that turns out to read a meter already configured elsewhere aborts after confirmation."""
-    _meter_entry("socket://192.0.2.1:2000").add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(pty_meter.path)
-    )
-
-    result = await _choose_privacy(hass, await hass.config_entries.flow.async_configure(result["flow_id"], {}))
-
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
-
-
-async def test_usb_discovery_twice(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
-    """A dongle discovered while its first discovery waits for the user is not offered twice."""
-    first = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(pty_meter.path)
-    )
-    assert first["type"] is FlowResultType.FORM
-
-    second = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(pty_meter.path)
-    )
-
-    assert second["type"] is FlowResultType.ABORT
-    assert second["reason"] == "already_in_progress"
-
-
-async def _start_reconfigure(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+async def _reconfigure_running(
+    hass: HomeAssistant, device: str, mode: Mode = Mode.STANDARD
+) -> tuple[MockConfigEntry, str]:
+    """Set up an entry of the meter on `device`, then start reconfiguring it: the entry and the flow's id."""
+    entry = meter_entry(device, mode)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
     result = await entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
-    return result["flow_id"]
+    return entry, result["flow_id"]
 
 
 @pytest.mark.usefixtures("holding_entry_setup")
@@ -673,10 +533,7 @@ async def test_reconfigure_to_another_port(
     hass: HomeAssistant, pty_meter: PtyMeter, second_pty_meter: PtyMeter
 ) -> None:
     """The same meter on a new port, now in historic mode: the entry follows it and keeps its identity."""
-    entry = _meter_entry(pty_meter.path)
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    flow_id = await _start_reconfigure(hass, entry)
+    entry, flow_id = await _reconfigure_running(hass, pty_meter.path)
 
     result = await _submit(hass, flow_id, second_pty_meter.path)
 
@@ -691,10 +548,7 @@ async def test_reconfigure_to_another_port(
 @pytest.mark.usefixtures("holding_entry_setup")
 async def test_reconfigure_same_port_held_by_the_entry(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
     """Re-detecting the port the running entry holds works: the entry lets it go while the flow reads it."""
-    entry = _meter_entry(pty_meter.path, Mode.HISTORIC)
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    flow_id = await _start_reconfigure(hass, entry)
+    entry, flow_id = await _reconfigure_running(hass, pty_meter.path, Mode.HISTORIC)
 
     result = await _submit(hass, flow_id, pty_meter.path)
 
@@ -705,19 +559,14 @@ async def test_reconfigure_same_port_held_by_the_entry(hass: HomeAssistant, pty_
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.usefixtures("holding_entry_setup")
 async def test_reconfigure_to_another_meter(
-    hass: HomeAssistant,
-    pty_meter: PtyMeter,
-    second_pty_meter: PtyMeter,
-    holding_entry_setup: dict[str, TicWriter],
+    hass: HomeAssistant, pty_meter: PtyMeter, second_pty_meter: PtyMeter
 ) -> None:
     """A port that carries another meter aborts; the entry keeps reading its own port all along."""
     second_pty_meter.payload = OTHER_METER
-    entry = _meter_entry(pty_meter.path)
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    running = holding_entry_setup[entry.entry_id]
-    flow_id = await _start_reconfigure(hass, entry)
+    entry, flow_id = await _reconfigure_running(hass, pty_meter.path)
+    running = entry.runtime_data
 
     result = await _submit(hass, flow_id, second_pty_meter.path)
 
@@ -726,30 +575,25 @@ async def test_reconfigure_to_another_meter(
     assert entry.data[CONF_DEVICE] == pty_meter.path
     assert entry.unique_id == SERIAL
     assert entry.state is ConfigEntryState.LOADED
-    assert holding_entry_setup[entry.entry_id] is running
+    assert entry.runtime_data is running
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.usefixtures("holding_entry_setup")
 async def test_reconfigure_error_then_recovers(
-    hass: HomeAssistant,
-    pty_meter: PtyMeter,
-    second_pty_meter: PtyMeter,
-    holding_entry_setup: dict[str, TicWriter],
+    hass: HomeAssistant, pty_meter: PtyMeter, second_pty_meter: PtyMeter
 ) -> None:
     """A failed read of another port leaves the running meter alone, its port never closed; a good port then
     updates it."""
-    entry = _meter_entry(pty_meter.path)
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    running = holding_entry_setup[entry.entry_id]
-    flow_id = await _start_reconfigure(hass, entry)
+    entry, flow_id = await _reconfigure_running(hass, pty_meter.path)
+    running = entry.runtime_data
 
     result = await _submit(hass, flow_id, "/dev/linky-local-no-such-port")
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "port_not_found"}
     assert entry.state is ConfigEntryState.LOADED
     assert entry.data[CONF_DEVICE] == pty_meter.path
-    assert holding_entry_setup[entry.entry_id] is running
+    assert entry.runtime_data is running
 
     result = await _submit(hass, flow_id, second_pty_meter.path)
     assert result["type"] is FlowResultType.ABORT
@@ -762,7 +606,7 @@ async def test_reconfigure_error_then_recovers(
 @pytest.mark.parametrize("device", ["socket://192.0.2.1:2000", "/dev/serial/by-id/usb-linky-local-test-if00"])
 async def test_reconfigure_offers_the_port_in_use(hass: HomeAssistant, device: str) -> None:
     """The port in use is an item of the port list (not an "unknown item"), selected; another can be typed."""
-    entry = _meter_entry(device)
+    entry = meter_entry(device)
     entry.add_to_hass(hass)
 
     result = await entry.start_reconfigure_flow(hass)

@@ -1,4 +1,5 @@
-"""Config flow, continued: a dongle that USB discovery finds on another path, the options flow, a stopped entry.
+"""Config flow, continued: USB discovery (a dongle confirmed, found again on another path), the options flow, a
+stopped entry.
 
 Real pseudo-terminals play the dongles; only the USB enumeration (which ports are USB dongles, and which) is stood in
 for, as no USB device exists on a test machine.
@@ -6,11 +7,11 @@ for, as no USB device exists on a test machine.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from unittest.mock import patch
 
 from homeassistant.components import usb
-from homeassistant.config_entries import SOURCE_USB, SOURCE_USER, ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import SOURCE_USB, SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
@@ -26,9 +27,10 @@ from custom_components.linky_local.const import (
     DOMAIN,
 )
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
-from custom_components.linky_local.tic.link import TicWriter, close_tic, detect, open_tic
+from custom_components.linky_local.tic.link import detect
 
-from .test_config_flow import SERIAL, STANDARD_MONO, PtyMeter
+from .conftest import HeldPorts
+from .test_config_flow import SERIAL, STANDARD_MONO, PtyMeter, choose_privacy, meter_entry
 
 DONGLE = usb.USBDevice(
     device="/dev/ttyUSB0",
@@ -45,44 +47,21 @@ OTHER_DONGLE_ID = "0403:6015_TINFO-5678_FTDI_FT230X Basic UART"
 @pytest.fixture(name="meter")
 async def meter_fixture() -> AsyncIterator[PtyMeter]:
     """Return a standard single-phase meter on a pseudo-terminal: the dongle's path now."""
-    meter = PtyMeter()
-    meter.payload = STANDARD_MONO
-    meter.start()
-    yield meter
-    await meter.stop()
+    async with PtyMeter(STANDARD_MONO) as meter:
+        yield meter
 
 
 @pytest.fixture(name="old_port")
 async def old_port_fixture() -> AsyncIterator[PtyMeter]:
     """Return another pseudo-terminal: the path the dongle had when the entry was made."""
-    port = PtyMeter()
-    port.payload = STANDARD_MONO
-    port.start()
-    yield port
-    await port.stop()
+    async with PtyMeter(STANDARD_MONO) as port:
+        yield port
 
 
 @pytest.fixture(name="opened")
-def opened_fixture() -> Iterator[list[str]]:
+def opened_fixture(holding_entry_setup: HeldPorts) -> list[str]:
     """Set entries up with a stand-in reader that holds its port as the real one does; list the ports it opened."""
-    opened: list[str] = []
-    writers: dict[str, TicWriter] = {}
-
-    async def setup(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-        _, writers[entry.entry_id] = await open_tic(entry.data[CONF_DEVICE], entry.data[CONF_BAUDRATE])
-        opened.append(entry.data[CONF_DEVICE])
-        return True
-
-    async def unload(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-        await close_tic(writers.pop(entry.entry_id))
-        return True
-
-    with (
-        patch("custom_components.linky_local.async_setup_entry", side_effect=setup),
-        patch("custom_components.linky_local.async_unload_entry", side_effect=unload),
-    ):
-        yield opened
-    assert not writers, "a port was left open"
+    return holding_entry_setup.opened
 
 
 def _usb_info(device: str, serial_number: str = "TINFO-1234") -> usb.UsbServiceInfo:
@@ -118,6 +97,96 @@ async def _discover(hass: HomeAssistant, info: usb.UsbServiceInfo) -> dict[str, 
         await hass.async_block_till_done()
     probe.assert_not_called()  # discovery never reads a port by itself
     return dict(result)
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_usb_discovery_confirm(hass: HomeAssistant, meter: PtyMeter) -> None:
+    """A discovered dongle is only read once the user confirms; then the meter becomes an entry."""
+    with patch.object(config_flow, "detect", wraps=detect) as probe:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(meter.path)
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["step_id"] == "usb_confirm"
+        assert "TINFO-1234" in result["description_placeholders"]["name"]
+        probe.assert_not_called()
+
+        result = await choose_privacy(hass, await hass.config_entries.flow.async_configure(result["flow_id"], {}))
+        await hass.async_block_till_done()
+
+    probe.assert_called_once()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Linky monophasé (standard)"
+    assert result["data"] == {
+        CONF_DEVICE: meter.path,
+        CONF_MODE: "standard",
+        CONF_BAUDRATE: 9600,
+        CONF_USB_ID: "0403:6015_TINFO-1234_FTDI_FT230X Basic UART",
+        CONF_USB_DEVICE: meter.path,
+    }
+    assert result["result"].unique_id == SERIAL
+
+
+@pytest.mark.usefixtures("entry_setup", "short_listening")
+async def test_usb_confirm_error_then_recovers(hass: HomeAssistant, meter: PtyMeter) -> None:
+    """A dongle not yet wired to the meter gets the error on the confirmation form; it can be retried."""
+    meter.payload = b""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(meter.path)
+    )
+    result = await choose_privacy(hass, await hass.config_entries.flow.async_configure(result["flow_id"], {}))
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "usb_confirm"
+    assert result["errors"] == {"base": "nothing_received"}
+
+    meter.payload = STANDARD_MONO
+    result = await choose_privacy(hass, await hass.config_entries.flow.async_configure(result["flow_id"], {}))
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_usb_discovery_of_a_configured_port(hass: HomeAssistant, meter: PtyMeter) -> None:
+    """A dongle an entry already reads is not offered again, and its port is left alone."""
+    meter_entry(meter.path).add_to_hass(hass)
+
+    with patch.object(config_flow, "detect", wraps=detect) as probe:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(meter.path)
+        )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    probe.assert_not_called()
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_usb_discovery_of_a_configured_meter(hass: HomeAssistant, meter: PtyMeter) -> None:
+    """A dongle that turns out to read a meter already configured elsewhere aborts after confirmation."""
+    meter_entry("socket://192.0.2.1:2000").add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(meter.path)
+    )
+
+    result = await choose_privacy(hass, await hass.config_entries.flow.async_configure(result["flow_id"], {}))
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_usb_discovery_twice(hass: HomeAssistant, meter: PtyMeter) -> None:
+    """A dongle discovered while its first discovery waits for the user is not offered twice."""
+    first = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(meter.path)
+    )
+    assert first["type"] is FlowResultType.FORM
+
+    second = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(meter.path)
+    )
+
+    assert second["type"] is FlowResultType.ABORT
+    assert second["reason"] == "already_in_progress"
 
 
 async def test_usb_rediscovery_on_another_path_moves_the_entry(

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
 from datetime import timedelta
-from typing import Any
 
 from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED, STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -19,29 +16,16 @@ from custom_components.linky_local.tic import Group
 from custom_components.linky_local.tic.status import CutOff, Status
 from linky_tools.encoder import encode_frame
 
-from .conftest import VirtualMeter, wait_for
+from .conftest import VirtualMeter, follow, wait_for, with_values, written
 
 PREFIX = "sensor.linky_triphase_producteur_standard"
-
-
-def with_values(groups: list[Group], **values: str) -> list[Group]:
-    """Return the groups with some values replaced."""
-    return [replace(group, value=values[group.label]) if group.label in values else group for group in groups]
 
 
 async def test_index_spike_never_reaches_the_energy_dashboard(
     hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
 ) -> None:
     """A wrong index that got through the checksum is never published: the index guard stops it."""
-    entity_id = f"{PREFIX}_energy_withdrawn"
-    published: list[str] = []
-
-    @callback
-    def record(event: Event) -> None:
-        if event.data["entity_id"] == entity_id:
-            published.append(event.data["new_state"].state)
-
-    hass.bus.async_listen(EVENT_STATE_CHANGED, record)
+    published = written(hass, f"{PREFIX}_energy_withdrawn")
     groups = virtual_meter.simulator.groups()
     wh = int(next(group.value for group in groups if group.label == "EAST"))
     for east in (wh + 10, wh + 20, 99_999_999, wh + 30, 7, wh + 40):
@@ -55,23 +39,12 @@ async def test_states_written_only_when_they_change(
 ) -> None:
     """Frames repeating a value write nothing; a new value is written once."""
     entity_id = f"{PREFIX}_voltage_phase_1"
-    written: list[str] = []
-
-    @callback
-    def is_ours(data: Mapping[str, Any]) -> bool:
-        return bool(data["entity_id"] == entity_id)
-
-    @callback
-    def record(event: Event) -> None:
-        written.append(event.event_type)
-
-    hass.bus.async_listen(EVENT_STATE_CHANGED, record, event_filter=is_ours)
-    hass.bus.async_listen(EVENT_STATE_REPORTED, record, event_filter=is_ours)
+    events = follow(hass, entity_id, lambda event: event.event_type, EVENT_STATE_CHANGED, EVENT_STATE_REPORTED)
     groups = virtual_meter.simulator.groups()
     for _ in range(3):
         await virtual_meter.send_groups(hass, init_integration, with_values(groups, URMS1="231"))
     await virtual_meter.send_groups(hass, init_integration, with_values(groups, URMS1="229"))
-    assert written == [EVENT_STATE_CHANGED, EVENT_STATE_CHANGED]
+    assert events == [EVENT_STATE_CHANGED, EVENT_STATE_CHANGED]
     assert hass.states.get(entity_id).state == "229"
 
 

@@ -36,6 +36,7 @@ from .conftest import (
     errors_logged,
     eventually,
     fire_after,
+    not_raw,
     wait_for,
 )
 
@@ -124,10 +125,10 @@ async def test_tcp_peer_closes_then_refuses_then_accepts(
     init_integration: MockConfigEntry,
     virtual_meter: VirtualMeter,
     tcp_port: TcpPort,
+    coordinator: LinkyCoordinator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """ser2net reboots: the peer closes mid-frame, refuses connections for a while, then accepts again."""
-    coordinator: LinkyCoordinator = init_integration.runtime_data
     frame = virtual_meter.simulator.next_frame()
     await tcp_port.send(frame[: len(frame) // 2])
     await tcp_port.drop()
@@ -152,10 +153,10 @@ async def test_dongle_unplugged_and_plugged_back_at_its_by_id_path(
     init_integration: MockConfigEntry,
     virtual_meter: VirtualMeter,
     symlink_port: SymlinkPty,
+    coordinator: LinkyCoordinator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The pty's other end closes; a new pty appears at the same by-id path: the reader opens the path again."""
-    coordinator: LinkyCoordinator = init_integration.runtime_data
     symlink_port.unplug()
     await wait_for(coordinator, lambda: coordinator.link_state is LinkState.DISCONNECTED)
     assert hass.states.get(ENERGY).state == STATE_UNAVAILABLE
@@ -232,17 +233,17 @@ async def test_every_byte_with_its_parity_bit(
     hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A port read 8N1 on the 7E1 line: bit 7 carries the parity; masked, every frame reads as sent."""
-    coordinator = timeline.coordinator
+    stats = timeline.coordinator.decoder.stats
     meter = timeline.meter.simulator
     meter.faults = frozenset({Fault.PARITY})
-    frames, errors = coordinator.decoder.stats.frames, coordinator.decoder.stats.checksum_errors
+    frames, errors = stats.frames, stats.checksum_errors
     for _ in range(20):
         frame = timeline.next_frame()
         assert any(byte & 0x80 for byte in frame)
         await timeline.send(frame)
         assert published_energy(hass) == east_of(meter)
-    assert coordinator.decoder.stats.frames == frames + 20
-    assert coordinator.decoder.stats.checksum_errors == errors
+    assert stats.frames == frames + 20
+    assert stats.checksum_errors == errors
     assert errors_logged(caplog) == []
 
 
@@ -250,13 +251,12 @@ async def test_a_tty_not_in_raw_mode_still_gives_right_values(
     hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """CR turned into LF, ETX swallowed: each frame ends at the next STX, its groups at LF; values stay right."""
-    coordinator = timeline.coordinator
-    stats = coordinator.decoder.stats
-    before = (stats.frames, stats.unterminated_frames, stats.lf_terminated_frames, stats.checksum_errors)
     meter = timeline.meter.simulator
+    stats = timeline.coordinator.decoder.stats
+    before = (stats.frames, stats.unterminated_frames, stats.lf_terminated_frames, stats.checksum_errors)
     for _ in range(20):
         east = east_of(meter)
-        frame = timeline.next_frame().replace(b"\r", b"\n").replace(b"\x03", b"")
+        frame = not_raw(timeline.next_frame())
         await timeline.send(frame)
         if stats.frames > before[0]:
             assert published_energy(hass) == east  # the frame before: this one waits for the next STX

@@ -26,7 +26,6 @@ from custom_components.linky_local.coordinator import LinkState
 from custom_components.linky_local.tic import Group, Mode
 from custom_components.linky_local.tic.guard import DISCONTINUITY_FRAMES
 from linky_tools.encoder import encode_frame
-from linky_tools.simulator import Profile, SimulatedMeter
 
 from .conftest import Clock, errors_logged
 
@@ -47,9 +46,10 @@ BOGUS = {
     params=[datetime(2026, 1, 15, 7, 30, tzinfo=UTC), datetime(2026, 1, 15, 18, 0, tzinfo=UTC)],
     ids=["injecting", "withdrawing"],
 )
-def simulator(request: pytest.FixtureRequest, meter_profile: Profile) -> SimulatedMeter:
+def meter_start(request: pytest.FixtureRequest) -> datetime:
     """The producer meter on a winter morning, when its panels inject, and in the evening, when the house draws."""
-    return SimulatedMeter(meter_profile, start=request.param, seed=0)
+    start: datetime = request.param
+    return start
 
 
 @pytest.fixture

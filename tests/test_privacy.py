@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
 import time
-from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_restore_cache_with_extra_data
@@ -20,7 +19,7 @@ from custom_components.linky_local.publisher import CLOSE_LEAD, _Accumulator
 from custom_components.linky_local.tic import CATALOGUE, Group, Mode
 from linky_tools.simulator import Profile
 
-from .conftest import Clock, VirtualMeter, start_clock
+from .conftest import Clock, VirtualMeter, start_clock, written
 
 PREFIX = "sensor.linky_triphase_standard"
 POWER = f"{PREFIX}_apparent_power"
@@ -49,22 +48,6 @@ async def clock(
 ) -> Clock:
     """A French home, set up a moment before T0, when its first window ends."""
     return await start_clock(hass, freezer, virtual_meter, mock_config_entry, T0)
-
-
-def written(hass: HomeAssistant, entity_id: str) -> list[str]:
-    """Collect the states an entity writes from now on."""
-    states: list[str] = []
-
-    @callback
-    def is_ours(data: Mapping[str, Any]) -> bool:
-        return bool(data["entity_id"] == entity_id)
-
-    @callback
-    def record(event: Event) -> None:
-        states.append(event.data["new_state"].state)
-
-    hass.bus.async_listen(EVENT_STATE_CHANGED, record, event_filter=is_ours)
-    return states
 
 
 def weighted_mean(samples: list[tuple[datetime, float]], end: datetime) -> float:

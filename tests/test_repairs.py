@@ -21,7 +21,7 @@ from custom_components.linky_local.tic.diagnosis import SILENCE_SECONDS, WINDOW_
 from linky_tools.encoder import encode_frame
 from linky_tools.simulator import Profile, SimulatedMeter
 
-from .conftest import START, Clock, errors_logged
+from .conftest import START, Clock, errors_logged, not_raw
 
 STRINGS = Path(__file__).parent.parent / "custom_components" / "linky_local" / "strings.json"
 ENERGY = "sensor.linky_triphase_producteur_standard_energy_withdrawn"
@@ -137,11 +137,6 @@ async def cleared_after_a_clean_minute(
     assert set(raised(hass, entry)) == {problem}
     await timeline.frames(WINDOW_SECONDS)
     assert raised(hass, entry) == {}
-
-
-def not_raw(data: bytes) -> bytes:
-    """Return the bytes as a tty not in raw mode gives them: CR turned into LF, ETX swallowed (its VINTR)."""
-    return data.replace(b"\r", b"\n").replace(b"\x03", b"")
 
 
 async def test_a_tty_not_in_raw_mode(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
 from unittest.mock import patch
 
 from homeassistant.components.sensor import DEVICE_CLASS_UNITS
@@ -11,13 +11,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from syrupy.assertion import SnapshotAssertion
 
 from custom_components.linky_local.sensor import SENSORS
 from custom_components.linky_local.tic import CATALOGUE, Group, parse_horodate
 from linky_tools.simulator import Profile
 
-from .conftest import VirtualMeter, set_up_for_snapshot, snapshot_entities
+from .conftest import VirtualMeter
 
 
 @pytest.fixture(autouse=True)
@@ -38,16 +37,9 @@ def only_sensors() -> Generator[None]:
         Profile.STANDARD_TRI_PRODUCER,
     ],
 )
-async def test_sensors(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    virtual_meter: VirtualMeter,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-) -> None:
+async def test_sensors(entities_match_snapshot: Callable[[], Awaitable[None]]) -> None:
     """Each kind of meter gets the sensors of the labels it sends, with their values."""
-    await set_up_for_snapshot(hass, mock_config_entry, virtual_meter)
-    await snapshot_entities(hass, entity_registry, snapshot, mock_config_entry)
+    await entities_match_snapshot()
 
 
 async def test_disabled_by_default(

@@ -9,12 +9,10 @@ Waits are on real time: ser2net is a real process. Their limits only guard again
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 import shutil
 import socket
-from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -28,7 +26,7 @@ from custom_components.linky_local.tic import Mode
 from linky_tools.serve import MeterServer, serve_pty
 from linky_tools.simulator import SimulatedMeter
 
-from .conftest import START
+from .conftest import START, wait_for
 
 SER2NET = shutil.which("ser2net") or (path if Path(path := "/usr/sbin/ser2net").exists() else None)
 pytestmark = pytest.mark.skipif(
@@ -134,16 +132,6 @@ async def ser2net(socket_enabled: None, tmp_path: Path, meter_line: MeterServer,
     await server.stop()
 
 
-@pytest.fixture
-def without_reader() -> Iterator[None]:
-    """Create entries without starting their reader: the config flow tests are about the flow."""
-    with (
-        patch("custom_components.linky_local.async_setup_entry", return_value=True),
-        patch("custom_components.linky_local.async_unload_entry", return_value=True),
-    ):
-        yield
-
-
 async def _configure(hass: HomeAssistant, device: str) -> dict[str, object]:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_DEVICE: device, CONF_MODE: "auto"})
@@ -153,7 +141,7 @@ async def _configure(hass: HomeAssistant, device: str) -> dict[str, object]:
     return dict(result)
 
 
-@pytest.mark.usefixtures("without_reader")
+@pytest.mark.usefixtures("entry_setup")
 async def test_config_flow_raw_tcp(hass: HomeAssistant, ser2net: Ser2net, mode: Mode) -> None:
     """A raw TCP accepter read as socket://, in automatic mode: the meter, its mode and speed are found."""
     result = await _configure(hass, ser2net.raw_url)
@@ -162,7 +150,7 @@ async def test_config_flow_raw_tcp(hass: HomeAssistant, ser2net: Ser2net, mode: 
     assert result["data"] == {CONF_DEVICE: ser2net.raw_url, CONF_MODE: mode.value, CONF_BAUDRATE: LINE_BAUD[mode]}
 
 
-@pytest.mark.usefixtures("without_reader")
+@pytest.mark.usefixtures("entry_setup")
 async def test_config_flow_rfc2217_says_why(hass: HomeAssistant, ser2net: Ser2net) -> None:
     """ser2net's telnet(rfc2217) accepter does not complete serialx's negotiation (docs/upstream/): the flow says so
     in its own words, and the raw TCP accepter of the same line then works."""
@@ -181,25 +169,6 @@ async def test_config_flow_rfc2217_says_why(hass: HomeAssistant, ser2net: Ser2ne
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def _until(coordinator: LinkyCoordinator, condition: Callable[[], bool]) -> None:
-    """Wait, in real time, until the condition holds at one of the coordinator's updates."""
-    met = asyncio.Event()
-
-    def check() -> None:
-        if condition():
-            met.set()
-
-    unsubscribe = coordinator.async_add_listener(check)
-    try:
-        async with asyncio.timeout(GUARD):
-            while not condition():
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(0.5):
-                        await met.wait()
-    finally:
-        unsubscribe()
-
-
 async def test_running_entry_through_ser2net_restarted(hass: HomeAssistant, ser2net: Ser2net, mode: Mode) -> None:
     """An entry reads the meter through the raw TCP accepter; ser2net restarts under it; it reconnects by itself and
     reads on."""
@@ -212,14 +181,14 @@ async def test_running_entry_through_ser2net_restarted(hass: HomeAssistant, ser2
     assert await hass.config_entries.async_setup(entry.entry_id)
     coordinator: LinkyCoordinator = entry.runtime_data
     stats = coordinator.decoder.stats
-    await _until(coordinator, lambda: stats.frames >= 3)
+    await wait_for(coordinator, lambda: stats.frames >= 3, within=GUARD)
     assert coordinator.link_state is LinkState.RECEIVING
 
     await ser2net.stop()
-    await _until(coordinator, lambda: coordinator.link_state is LinkState.DISCONNECTED)
+    await wait_for(coordinator, lambda: coordinator.link_state is LinkState.DISCONNECTED, within=GUARD)
     before = stats.frames
     await ser2net.start()
-    await _until(coordinator, lambda: stats.frames >= before + 3)
+    await wait_for(coordinator, lambda: stats.frames >= before + 3, within=GUARD)
 
     assert coordinator.link_state is LinkState.RECEIVING
     assert coordinator.reconnections >= 1

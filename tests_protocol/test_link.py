@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 import os
 from pathlib import Path
@@ -19,18 +18,14 @@ from custom_components.linky_local.tic.link import (
     read_frame,
 )
 
+from .peers import hanging_up_server
+
 
 @pytest.fixture(name="closing_server")
 async def closing_server_fixture(socket_enabled: None) -> AsyncIterator[str]:
     """A TCP server on 127.0.0.1 that hangs up on each client at once: a ser2net whose device is gone."""
-
-    async def hang_up(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.close()
-
-    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
-    yield f"socket://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    server.close()
-    await server.wait_closed()
+    async with hanging_up_server() as url:
+        yield url
 
 
 async def test_a_path_that_does_not_exist(tmp_path: Path) -> None:

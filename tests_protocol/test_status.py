@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from hypothesis import given, strategies as st
 import pytest
 
@@ -9,52 +11,35 @@ from custom_components.linky_local.tic import Mode
 from custom_components.linky_local.tic.interpret import TempoColour
 from custom_components.linky_local.tic.status import CutOff, EuridisOutput, PlcStatus, Status
 
+# Each field, as the reference's worked example 013A0501 reads and as a register with every bit set reads.
+FIELDS = {
+    "dry_contact_open": (True, True),
+    "cut_off": (CutOff.CLOSED, CutOff.RESERVED),
+    "terminal_cover_open": (False, True),
+    "over_voltage": (False, True),
+    "reference_power_exceeded": (False, True),
+    "producer": (True, True),
+    "energy_negative": (False, True),
+    "supplier_index": (2, 16),
+    "distributor_index": (1, 4),
+    "clock_degraded": (False, True),
+    "tic_mode": (Mode.STANDARD, Mode.STANDARD),
+    "euridis": (EuridisOutput.ON_SECURED, EuridisOutput.ON_SECURED),
+    "plc": (PlcStatus.NEW_LOCKED, PlcStatus.RESERVED),
+    "plc_synchronised": (False, True),
+    "tempo_today": (TempoColour.BLUE, TempoColour.RED),
+    "tempo_tomorrow": (TempoColour.UNKNOWN, TempoColour.RED),
+    "mobile_peak_notice": (0, 3),
+    "mobile_peak": (0, 3),
+}
 
-def test_worked_example_of_the_reference() -> None:
-    assert Status.parse("013A0501") == Status(
-        dry_contact_open=True,
-        cut_off=CutOff.CLOSED,
-        terminal_cover_open=False,
-        over_voltage=False,
-        reference_power_exceeded=False,
-        producer=True,
-        energy_negative=False,
-        supplier_index=2,
-        distributor_index=1,
-        clock_degraded=False,
-        tic_mode=Mode.STANDARD,
-        euridis=EuridisOutput.ON_SECURED,
-        plc=PlcStatus.NEW_LOCKED,
-        plc_synchronised=False,
-        tempo_today=TempoColour.BLUE,
-        tempo_tomorrow=TempoColour.UNKNOWN,
-        mobile_peak_notice=0,
-        mobile_peak=0,
-    )
+
+@pytest.mark.parametrize(("register", "column"), [("013A0501", 0), ("FFFFFFFF", 1)], ids=["worked_example", "all_set"])
+def test_whole_register(register: str, column: int) -> None:
+    assert asdict(Status.parse(register)) == {field: values[column] for field, values in FIELDS.items()}
 
 
 def test_every_field_at_its_place() -> None:
-    status = Status.parse("FFFFFFFF")
-    assert status == Status(
-        dry_contact_open=True,
-        cut_off=CutOff.RESERVED,
-        terminal_cover_open=True,
-        over_voltage=True,
-        reference_power_exceeded=True,
-        producer=True,
-        energy_negative=True,
-        supplier_index=16,
-        distributor_index=4,
-        clock_degraded=True,
-        tic_mode=Mode.STANDARD,
-        euridis=EuridisOutput.ON_SECURED,
-        plc=PlcStatus.RESERVED,
-        plc_synchronised=True,
-        tempo_today=TempoColour.RED,
-        tempo_tomorrow=TempoColour.RED,
-        mobile_peak_notice=3,
-        mobile_peak=3,
-    )
     # Bits 5 and 18 carry nothing.
     assert Status.parse("00040020") == Status.parse("00000000")
     assert Status.parse("00000000").tic_mode is Mode.HISTORIC

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -315,14 +315,21 @@ def _counter(
     )
 
 
-LINK_SENSORS: Final = (
-    LinkyLinkSensorEntityDescription(
-        key="link_state",
-        translation_key="link_state",
+def _choice(
+    key: str, choices: type[StrEnum], value_fn: Callable[[MeterSnapshot], StrEnum]
+) -> LinkyLinkSensorEntityDescription:
+    """Describe a state of the link that is one of a fixed set of choices."""
+    return LinkyLinkSensorEntityDescription(
+        key=key,
+        translation_key=key,
         device_class=SensorDeviceClass.ENUM,
-        options=[str(state) for state in LinkState],
-        value_fn=lambda meter: str(meter.link_state),
-    ),
+        options=[str(choice) for choice in choices],
+        value_fn=lambda meter: str(value_fn(meter)),
+    )
+
+
+LINK_SENSORS: Final = (
+    _choice("link_state", LinkState, lambda meter: meter.link_state),
     _counter("frames_received", lambda meter: meter.frames, enabled=False),
     _counter("checksum_errors", lambda meter: meter.checksum_errors, enabled=True),
     LinkyLinkSensorEntityDescription(
@@ -332,13 +339,7 @@ LINK_SENSORS: Final = (
         entity_registry_enabled_default=False,
         value_fn=lambda meter: meter.last_frame_at,
     ),
-    LinkyLinkSensorEntityDescription(
-        key="detected_mode",
-        translation_key="detected_mode",
-        device_class=SensorDeviceClass.ENUM,
-        options=[str(mode) for mode in Mode],
-        value_fn=lambda meter: str(meter.mode),
-    ),
+    _choice("detected_mode", Mode, lambda meter: meter.mode),
 )
 
 

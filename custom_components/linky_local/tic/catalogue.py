@@ -86,6 +86,20 @@ TEMPO_INDEXES: Final = ("HCJB", "HPJB", "HCJW", "HPJW", "HCJR", "HPJR")
 _TEMPO_MEANING: Final = {"HC": "off-peak", "HP": "peak", "B": "blue", "W": "white", "R": "red"}
 
 
+# The unit of each quantity that has one; a row names a unit only where its quantity has none (ADPS, ADIR).
+_UNITS: Final = {
+    Quantity.ENERGY: "Wh",
+    Quantity.ENERGY_RETURNED: "Wh",
+    Quantity.REACTIVE_ENERGY: "varh",
+    Quantity.APPARENT_POWER: "VA",
+    Quantity.APPARENT_POWER_KVA: "kVA",
+    Quantity.ACTIVE_POWER: "W",
+    Quantity.CURRENT: "A",
+    Quantity.VOLTAGE: "V",
+    Quantity.DURATION: "min",
+}
+
+
 class _Details(TypedDict, total=False):
     """What a label's description may say beyond its name, meaning and privacy class."""
 
@@ -101,16 +115,51 @@ class _Details(TypedDict, total=False):
     sampled: bool
 
 
+class _Text(TypedDict):
+    """A label whose entity shows its text as sent."""
+
+    kind: ValueKind
+    quantity: Quantity
+
+
+class _Diagnostic(TypedDict):
+    """A diagnostic entity, disabled by default."""
+
+    enabled: bool
+    diagnostic: bool
+
+
+class _Moment(TypedDict):
+    """A label whose horodate is the information: its entity is a timestamp."""
+
+    kind: ValueKind
+    horodate: bool
+    quantity: Quantity
+
+
+_TEXT: Final = _Text(kind=TXT, quantity=Quantity.TEXT)
+_DIAGNOSTIC: Final = _Diagnostic(enabled=False, diagnostic=True)
+_MOMENT: Final = _Moment(kind=HORO, horodate=True, quantity=Quantity.TIMESTAMP)
+
+
+def _label(label: str, mode: Mode, meaning: str, privacy: PrivacyClass, details: _Details) -> LabelSpec:
+    """Describe one label; its unit is its quantity's unless the row names one."""
+    quantity = details.get("quantity")
+    if quantity is not None and quantity in _UNITS:
+        details.setdefault("unit", _UNITS[quantity])
+    return LabelSpec(label=label, mode=mode, meaning=meaning, privacy=privacy, **details)
+
+
 def _historic(label: str, meaning: str, privacy: PrivacyClass, **details: Unpack[_Details]) -> LabelSpec:
-    return LabelSpec(label=label, mode=Mode.HISTORIC, meaning=meaning, privacy=privacy, **details)
+    return _label(label, Mode.HISTORIC, meaning, privacy, details)
 
 
 def _standard(label: str, meaning: str, privacy: PrivacyClass, **details: Unpack[_Details]) -> LabelSpec:
-    return LabelSpec(label=label, mode=Mode.STANDARD, meaning=meaning, privacy=privacy, **details)
+    return _label(label, Mode.STANDARD, meaning, privacy, details)
 
 
 class _SampledDetails(TypedDict, total=False):
-    """What a sampled label's description may say beyond its quantity and unit."""
+    """What a sampled label's description may say beyond its quantity."""
 
     three_phase: bool
     producer: bool
@@ -118,10 +167,10 @@ class _SampledDetails(TypedDict, total=False):
 
 
 def _sampled(
-    label: str, meaning: str, privacy: PrivacyClass, quantity: Quantity, unit: str, **details: Unpack[_SampledDetails]
+    label: str, meaning: str, privacy: PrivacyClass, quantity: Quantity, **details: Unpack[_SampledDetails]
 ) -> LabelSpec:
     """Describe a standard label the meter computed over time, horodated: a maximum, a load-curve point, a mean."""
-    return _standard(label, meaning, privacy, quantity=quantity, unit=unit, horodate=True, sampled=True, **details)
+    return _standard(label, meaning, privacy, quantity=quantity, horodate=True, sampled=True, **details)
 
 
 def _phases(label: str) -> tuple[tuple[str, str, bool], ...]:
@@ -129,30 +178,26 @@ def _phases(label: str) -> tuple[tuple[str, str, bool], ...]:
     return ((label, "", False), *((f"{label}{n}", f", phase {n}", True) for n in (1, 2, 3)))
 
 
+def _tempo(index: str) -> str:
+    """Meaning of a Tempo index (HCJB: off-peak hours of blue days)."""
+    return f"energy index, Tempo {_TEMPO_MEANING[index[:2]]} on {_TEMPO_MEANING[index[3]]} days"
+
+
 _HISTORIC: Final[tuple[LabelSpec, ...]] = (
     _historic("ADCO", "meter address (serial number)", ID, kind=TXT),
     _historic("OPTARIF", "tariff option", TARIFF, kind=TXT, quantity=Quantity.ENUM, options=OPTARIF_OPTIONS),
-    _historic("ISOUSC", "subscribed current", TARIFF, unit="A", quantity=Quantity.CURRENT, diagnostic=True),
-    _historic("BASE", "energy index, base option", USE, unit="Wh", quantity=Quantity.ENERGY),
-    _historic("HCHC", "energy index, off-peak", USE, unit="Wh", quantity=Quantity.ENERGY),
-    _historic("HCHP", "energy index, peak", USE, unit="Wh", quantity=Quantity.ENERGY),
-    _historic("EJPHN", "energy index, EJP normal hours", USE, unit="Wh", quantity=Quantity.ENERGY),
-    _historic("EJPHPM", "energy index, EJP mobile peak hours", USE, unit="Wh", quantity=Quantity.ENERGY),
-    *(
-        _historic(
-            f"BBR{idx}",
-            f"energy index, Tempo {_TEMPO_MEANING[idx[:2]]} on {_TEMPO_MEANING[idx[3]]} days",
-            USE,
-            unit="Wh",
-            quantity=Quantity.ENERGY,
-        )
-        for idx in TEMPO_INDEXES
-    ),
-    _historic("PEJP", "EJP mobile peak pre-notice", TARIFF, unit="min", quantity=Quantity.DURATION),
+    _historic("ISOUSC", "subscribed current", TARIFF, quantity=Quantity.CURRENT, diagnostic=True),
+    _historic("BASE", "energy index, base option", USE, quantity=Quantity.ENERGY),
+    _historic("HCHC", "energy index, off-peak", USE, quantity=Quantity.ENERGY),
+    _historic("HCHP", "energy index, peak", USE, quantity=Quantity.ENERGY),
+    _historic("EJPHN", "energy index, EJP normal hours", USE, quantity=Quantity.ENERGY),
+    _historic("EJPHPM", "energy index, EJP mobile peak hours", USE, quantity=Quantity.ENERGY),
+    *(_historic(f"BBR{idx}", _tempo(idx), USE, quantity=Quantity.ENERGY) for idx in TEMPO_INDEXES),
+    _historic("PEJP", "EJP mobile peak pre-notice", TARIFF, quantity=Quantity.DURATION),
     _historic("PTEC", "current tariff period", TARIFF, kind=TXT, quantity=Quantity.ENUM, options=PTEC_OPTIONS),
     _historic("DEMAIN", "Tempo colour of tomorrow", TARIFF, kind=TXT, quantity=Quantity.ENUM, options=DEMAIN_OPTIONS),
     *(
-        _historic(lbl, f"RMS current{sfx}", USE, unit="A", quantity=Quantity.CURRENT, three_phase=tri)
+        _historic(lbl, f"RMS current{sfx}", USE, quantity=Quantity.CURRENT, three_phase=tri)
         for lbl, sfx, tri in _phases("IINST")
     ),
     _historic("ADPS", "subscribed power overrun warning", TECH, unit="A", quantity=Quantity.PROBLEM),
@@ -163,81 +208,41 @@ _HISTORIC: Final[tuple[LabelSpec, ...]] = (
         for n in (1, 2, 3)
     ),
     *(
-        _historic(
-            lbl,
-            f"maximum current{sfx}",
-            TECH,
-            unit="A",
-            quantity=Quantity.CURRENT,
-            three_phase=tri,
-            enabled=False,
-            diagnostic=True,
-        )
+        _historic(lbl, f"maximum current{sfx}", TECH, quantity=Quantity.CURRENT, three_phase=tri, **_DIAGNOSTIC)
         for lbl, sfx, tri in _phases("IMAX")
     ),
-    _historic("PAPP", "apparent power", USE, unit="VA", quantity=Quantity.APPARENT_POWER),
+    _historic("PAPP", "apparent power", USE, quantity=Quantity.APPARENT_POWER),
     _historic(
         "PMAX",
         "maximum three-phase power of yesterday",
         USE,
-        unit="VA",
         quantity=Quantity.APPARENT_POWER,
         three_phase=True,
         sampled=True,
     ),
-    _historic(
-        "HHPHC",
-        "peak/off-peak schedule group",
-        TARIFF,
-        kind=TXT,
-        quantity=Quantity.TEXT,
-        enabled=False,
-        diagnostic=True,
-    ),
-    _historic("MOTDETAT", "status word", TECH, kind=TXT, quantity=Quantity.TEXT, enabled=False, diagnostic=True),
-    _historic(
-        "PPOT",
-        "phase presence (bit n set: phase n missing)",
-        TECH,
-        kind=TXT,
-        quantity=Quantity.TEXT,
-        three_phase=True,
-        enabled=False,
-        diagnostic=True,
-    ),
+    _historic("HHPHC", "peak/off-peak schedule group", TARIFF, **_TEXT, **_DIAGNOSTIC),
+    _historic("MOTDETAT", "status word", TECH, **_TEXT, **_DIAGNOSTIC),
+    _historic("PPOT", "phase presence (bit n set: phase n missing)", TECH, three_phase=True, **_TEXT, **_DIAGNOSTIC),
 )
 
 _STANDARD: Final[tuple[LabelSpec, ...]] = (
     _standard("ADSC", "meter serial number", ID, kind=TXT),
-    _standard("VTIC", "TIC version", TECH, kind=TXT, quantity=Quantity.TEXT, enabled=False, diagnostic=True),
-    _standard(
-        "DATE",
-        "meter date and time",
-        TECH,
-        kind=HORO,
-        horodate=True,
-        quantity=Quantity.TIMESTAMP,
-        diagnostic=True,
-        sampled=True,
-    ),
-    _standard("NGTF", "supplier tariff calendar name", TARIFF, kind=TXT, quantity=Quantity.TEXT),
-    _standard("LTARF", "current supplier tariff label", TARIFF, kind=TXT, quantity=Quantity.TEXT),
-    _standard("EAST", "total active energy withdrawn", USE, unit="Wh", quantity=Quantity.ENERGY),
+    _standard("VTIC", "TIC version", TECH, **_TEXT, **_DIAGNOSTIC),
+    _standard("DATE", "meter date and time", TECH, **_MOMENT, diagnostic=True, sampled=True),
+    _standard("NGTF", "supplier tariff calendar name", TARIFF, **_TEXT),
+    _standard("LTARF", "current supplier tariff label", TARIFF, **_TEXT),
+    _standard("EAST", "total active energy withdrawn", USE, quantity=Quantity.ENERGY),
     *(
-        _standard(f"EASF{n:02}", f"supplier energy index {n}", USE, unit="Wh", quantity=Quantity.ENERGY, enabled=n <= 6)
+        _standard(f"EASF{n:02}", f"supplier energy index {n}", USE, quantity=Quantity.ENERGY, enabled=n <= 6)
         for n in range(1, 11)
     ),
-    *(
-        _standard(f"EASD{n:02}", f"distributor energy index {n}", USE, unit="Wh", quantity=Quantity.ENERGY)
-        for n in range(1, 5)
-    ),
-    _standard("EAIT", "total active energy injected", USE, unit="Wh", quantity=Quantity.ENERGY_RETURNED, producer=True),
+    *(_standard(f"EASD{n:02}", f"distributor energy index {n}", USE, quantity=Quantity.ENERGY) for n in range(1, 5)),
+    _standard("EAIT", "total active energy injected", USE, quantity=Quantity.ENERGY_RETURNED, producer=True),
     *(
         _standard(
             f"ERQ{n}",
             f"reactive energy, quadrant {n}",
             USE,
-            unit="varh",
             quantity=Quantity.REACTIVE_ENERGY,
             producer=True,
             enabled=False,
@@ -245,42 +250,23 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
         for n in range(1, 5)
     ),
     *(
-        _standard(f"IRMS{n}", f"RMS current, phase {n}", USE, unit="A", quantity=Quantity.CURRENT, three_phase=n > 1)
+        _standard(f"IRMS{n}", f"RMS current, phase {n}", USE, quantity=Quantity.CURRENT, three_phase=n > 1)
         for n in (1, 2, 3)
     ),
     *(
-        _standard(f"URMS{n}", f"RMS voltage, phase {n}", TECH, unit="V", quantity=Quantity.VOLTAGE, three_phase=n > 1)
+        _standard(f"URMS{n}", f"RMS voltage, phase {n}", TECH, quantity=Quantity.VOLTAGE, three_phase=n > 1)
         for n in (1, 2, 3)
     ),
-    _standard(
-        "PREF",
-        "reference (subscribed) power",
-        TARIFF,
-        unit="kVA",
-        quantity=Quantity.APPARENT_POWER_KVA,
-        diagnostic=True,
-    ),
-    _standard("PCOUP", "cut-off threshold", TARIFF, unit="kVA", quantity=Quantity.APPARENT_POWER_KVA, diagnostic=True),
+    _standard("PREF", "reference (subscribed) power", TARIFF, quantity=Quantity.APPARENT_POWER_KVA, diagnostic=True),
+    _standard("PCOUP", "cut-off threshold", TARIFF, quantity=Quantity.APPARENT_POWER_KVA, diagnostic=True),
     *(
         _standard(
-            lbl,
-            f"instantaneous apparent power withdrawn{sfx}",
-            USE,
-            unit="VA",
-            quantity=Quantity.APPARENT_POWER,
-            three_phase=tri,
+            lbl, f"instantaneous apparent power withdrawn{sfx}", USE, quantity=Quantity.APPARENT_POWER, three_phase=tri
         )
         for lbl, sfx, tri in _phases("SINSTS")
     ),
     *(
-        _sampled(
-            lbl,
-            f"maximum apparent power withdrawn today{sfx}",
-            USE,
-            Quantity.APPARENT_POWER,
-            "VA",
-            three_phase=tri,
-        )
+        _sampled(lbl, f"maximum apparent power withdrawn today{sfx}", USE, Quantity.APPARENT_POWER, three_phase=tri)
         for lbl, sfx, tri in _phases("SMAXSN")
     ),
     *(
@@ -289,66 +275,29 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
             f"maximum apparent power withdrawn yesterday{sfx}",
             USE,
             Quantity.APPARENT_POWER,
-            "VA",
             three_phase=tri,
             enabled=False,
         )
         for lbl, sfx, tri in _phases("SMAXSN")
     ),
-    _standard(
-        "SINSTI",
-        "instantaneous apparent power injected",
-        USE,
-        unit="VA",
-        quantity=Quantity.APPARENT_POWER,
-        producer=True,
-    ),
-    _sampled(
-        "SMAXIN",
-        "maximum apparent power injected today",
-        USE,
-        Quantity.APPARENT_POWER,
-        "VA",
-        producer=True,
-    ),
+    _standard("SINSTI", "instantaneous apparent power injected", USE, quantity=Quantity.APPARENT_POWER, producer=True),
+    _sampled("SMAXIN", "maximum apparent power injected today", USE, Quantity.APPARENT_POWER, producer=True),
     _sampled(
         "SMAXIN-1",
         "maximum apparent power injected yesterday",
         USE,
         Quantity.APPARENT_POWER,
-        "VA",
         producer=True,
         enabled=False,
     ),
-    _sampled(
-        "CCASN",
-        "active power withdrawn, current load-curve point",
-        USE,
-        Quantity.ACTIVE_POWER,
-        "W",
-    ),
-    _sampled(
-        "CCASN-1",
-        "active power withdrawn, previous load-curve point",
-        USE,
-        Quantity.ACTIVE_POWER,
-        "W",
-        enabled=False,
-    ),
-    _sampled(
-        "CCAIN",
-        "active power injected, current load-curve point",
-        USE,
-        Quantity.ACTIVE_POWER,
-        "W",
-        producer=True,
-    ),
+    _sampled("CCASN", "active power withdrawn, current load-curve point", USE, Quantity.ACTIVE_POWER),
+    _sampled("CCASN-1", "active power withdrawn, previous load-curve point", USE, Quantity.ACTIVE_POWER, enabled=False),
+    _sampled("CCAIN", "active power injected, current load-curve point", USE, Quantity.ACTIVE_POWER, producer=True),
     _sampled(
         "CCAIN-1",
         "active power injected, previous load-curve point",
         USE,
         Quantity.ACTIVE_POWER,
-        "W",
         producer=True,
         enabled=False,
     ),
@@ -358,44 +307,21 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
             f"mean voltage over 10 minutes, phase {n}",
             TECH,
             Quantity.VOLTAGE,
-            "V",
             three_phase=n > 1,
             enabled=False,
         )
         for n in (1, 2, 3)
     ),
     _standard("STGE", "status register", TECH, kind=HEX),
-    *(
-        _standard(
-            f"DPM{n}", f"start of mobile peak period {n}", TARIFF, kind=HORO, horodate=True, quantity=Quantity.TIMESTAMP
-        )
-        for n in (1, 2, 3)
-    ),
-    *(
-        _standard(
-            f"FPM{n}", f"end of mobile peak period {n}", TARIFF, kind=HORO, horodate=True, quantity=Quantity.TIMESTAMP
-        )
-        for n in (1, 2, 3)
-    ),
-    _standard("MSG1", "short message from the supplier", MSG, kind=TXT, quantity=Quantity.TEXT, enabled=False),
-    _standard("MSG2", "ultra-short message from the supplier", MSG, kind=TXT, quantity=Quantity.TEXT, enabled=False),
+    *(_standard(f"DPM{n}", f"start of mobile peak period {n}", TARIFF, **_MOMENT) for n in (1, 2, 3)),
+    *(_standard(f"FPM{n}", f"end of mobile peak period {n}", TARIFF, **_MOMENT) for n in (1, 2, 3)),
+    _standard("MSG1", "short message from the supplier", MSG, **_TEXT, enabled=False),
+    _standard("MSG2", "ultra-short message from the supplier", MSG, **_TEXT, enabled=False),
     _standard("PRM", "delivery point reference", ID, kind=TXT),
     _standard("RELAIS", "relays (decimal bit field)", TECH, kind=TXT),
-    _standard(
-        "NTARF", "number of the current supplier index", TARIFF, kind=TXT, quantity=Quantity.TEXT, diagnostic=True
-    ),
-    _standard(
-        "NJOURF", "day-profile number, today", TARIFF, kind=TXT, quantity=Quantity.TEXT, enabled=False, diagnostic=True
-    ),
-    _standard(
-        "NJOURF+1",
-        "day-profile number, tomorrow",
-        TARIFF,
-        kind=TXT,
-        quantity=Quantity.TEXT,
-        enabled=False,
-        diagnostic=True,
-    ),
+    _standard("NTARF", "number of the current supplier index", TARIFF, **_TEXT, diagnostic=True),
+    _standard("NJOURF", "day-profile number, today", TARIFF, **_TEXT, **_DIAGNOSTIC),
+    _standard("NJOURF+1", "day-profile number, tomorrow", TARIFF, **_TEXT, **_DIAGNOSTIC),
     _standard("PJOURF+1", "tomorrow's day profile", TARIFF, kind=PROFILE),
     _standard("PPOINTE", "next peak day's profile", TARIFF, kind=PROFILE),
 )
