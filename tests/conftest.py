@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import json
 import logging
 import os
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, Self
 from unittest.mock import PropertyMock, patch
 
 from freezegun import freeze_time
@@ -154,6 +154,77 @@ class TcpPort:
         self._connected.clear()
         self.connections = 0
         await self._server.wait_closed()
+
+
+class TalkingPty(PtyPort):
+    """A meter on a pseudo-terminal that sends `payload` over and over, whether anyone reads or not (`async with`)."""
+
+    def __init__(self, payload: bytes = b"") -> None:
+        """Open the pty; `payload` may change while it talks."""
+        super().__init__()
+        self.payload = payload
+        self._out = os.dup(self.master)
+        os.set_blocking(self._out, False)
+        self._talking: asyncio.Task[None] | None = None
+
+    @property
+    def path(self) -> str:
+        """Return the path the integration opens."""
+        return self.url
+
+    async def __aenter__(self) -> Self:
+        """Start talking."""
+        self._talking = asyncio.get_running_loop().create_task(self._talk())
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        """Stop talking and close the pty."""
+        await _stop(self._talking)
+        os.close(self._out)
+        self.close()
+
+    async def _talk(self) -> None:
+        while True:
+            if self.payload:
+                # Nobody reading: the terminal's buffer is full; a real meter talks on regardless.
+                with contextlib.suppress(BlockingIOError):
+                    os.write(self._out, self.payload)
+            await asyncio.sleep(0.02)
+
+
+class TalkingTcp(TcpPort):
+    """A meter behind ser2net that sends `payload` over and over to every client (`async with`)."""
+
+    def __init__(self, payload: bytes = b"") -> None:
+        """Prepare the server; `payload` may change while it talks."""
+        super().__init__()
+        self.payload = payload
+        self._talking: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        """Listen on a free port and start talking."""
+        await self.restore()
+        self._talking = asyncio.get_running_loop().create_task(self._talk())
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        """Stop talking, drop the clients and close the server."""
+        await _stop(self._talking)
+        await self.drop()
+
+    async def _talk(self) -> None:
+        while True:
+            for client in self._clients:
+                if self.payload and not client.is_closing():
+                    client.write(self.payload)
+            await asyncio.sleep(0.02)
+
+
+async def _stop(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 class MemoryTransport(asyncio.ReadTransport):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping
-import contextlib
 import errno
 import json
 import os
 from pathlib import Path
 import socket
-from typing import Any, Self
+from typing import Any
 from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
@@ -27,6 +25,8 @@ from custom_components.linky_local.tic import Group, Mode
 from custom_components.linky_local.tic.link import close_tic, detect, open_tic
 from linky_tools.encoder import encode_frame
 from tests_protocol.peers import hanging_up_server
+
+from .conftest import TalkingPty, TalkingTcp
 
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / DOMAIN
 SERIAL = "021861348497"
@@ -74,114 +74,24 @@ NO_SERIAL = encode_frame(Mode.STANDARD, [Group("EAST", "012345678"), Group("SINS
 NOISE = bytes(range(0x20, 0x7F)) * 4
 
 
-class PtyMeter:
-    """A meter on a pseudo-terminal: writes its payload to the master side, over and over, as a meter does."""
-
-    def __init__(self, payload: bytes = b"") -> None:
-        """Open the pseudo-terminal; the integration opens the slave side by its path."""
-        self._master, self._slave = os.openpty()
-        os.set_blocking(self._master, False)
-        self.path = os.ttyname(self._slave)
-        self.payload = payload
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> Self:
-        """Start sending."""
-        self.start()
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        """Stop sending and close the pseudo-terminal."""
-        await self.stop()
-
-    def start(self) -> None:
-        """Start sending."""
-        self._task = asyncio.get_running_loop().create_task(self._send())
-
-    async def _send(self) -> None:
-        while True:
-            if self.payload:
-                # Nobody reading: the terminal's buffer is full; a real meter talks on regardless.
-                with contextlib.suppress(BlockingIOError):
-                    os.write(self._master, self.payload)
-            await asyncio.sleep(0.02)
-
-    async def stop(self) -> None:
-        """Stop sending and close the pseudo-terminal."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        os.close(self._master)
-        os.close(self._slave)
-
-
-class TcpMeter:
-    """A meter behind ser2net: a TCP server on 127.0.0.1 that sends its payload to each client, over and over."""
-
-    def __init__(self, payload: bytes = b"") -> None:
-        """Prepare the server; `start` opens it."""
-        self.payload = payload
-        self.url = ""
-        self._server: asyncio.Server | None = None
-        self._clients: set[asyncio.Task[Any]] = set()
-
-    async def __aenter__(self) -> Self:
-        """Listen on a free port."""
-        await self.start()
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        """Drop the clients and close the server."""
-        await self.stop()
-
-    async def start(self) -> None:
-        """Listen on a free port."""
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        port = self._server.sockets[0].getsockname()[1]
-        self.url = f"socket://127.0.0.1:{port}"
-
-    async def _serve(self, _reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if (task := asyncio.current_task()) is not None:
-            self._clients.add(task)
-        try:
-            while True:
-                writer.write(self.payload)
-                await writer.drain()
-                await asyncio.sleep(0.02)
-        except ConnectionError:
-            pass
-        finally:
-            writer.close()
-
-    async def stop(self) -> None:
-        """Drop the clients and close the server."""
-        for task in self._clients:
-            task.cancel()
-        await asyncio.gather(*self._clients, return_exceptions=True)
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
-
-
 @pytest.fixture
-async def pty_meter() -> AsyncIterator[PtyMeter]:
+async def pty_meter() -> AsyncIterator[TalkingPty]:
     """Return a standard single-phase meter on a pseudo-terminal."""
-    async with PtyMeter(STANDARD_MONO) as meter:
+    async with TalkingPty(STANDARD_MONO) as meter:
         yield meter
 
 
 @pytest.fixture
-async def second_pty_meter() -> AsyncIterator[PtyMeter]:
+async def second_pty_meter() -> AsyncIterator[TalkingPty]:
     """Return a second pseudo-terminal carrying the same meter in historic mode (it moved to another dongle)."""
-    async with PtyMeter(HISTORIC_MONO) as meter:
+    async with TalkingPty(HISTORIC_MONO) as meter:
         yield meter
 
 
 @pytest.fixture
-async def tcp_meter(socket_enabled: None) -> AsyncIterator[TcpMeter]:
+async def tcp_meter(socket_enabled: None) -> AsyncIterator[TalkingTcp]:
     """Return a historic single-phase meter behind a TCP socket."""
-    async with TcpMeter(HISTORIC_MONO) as meter:
+    async with TalkingTcp(HISTORIC_MONO) as meter:
         yield meter
 
 
@@ -227,7 +137,7 @@ def meter_entry(device: str, mode: Mode = Mode.STANDARD) -> MockConfigEntry:
     ids=["standard", "standard-three-phase", "historic"],
 )
 async def test_user_auto_detects_mode_and_speed(
-    hass: HomeAssistant, pty_meter: PtyMeter, payload: bytes, mode: str, baudrate: int, title: str
+    hass: HomeAssistant, pty_meter: TalkingPty, payload: bytes, mode: str, baudrate: int, title: str
 ) -> None:
     """Automatic mode finds the meter's mode and speed; the title tells its kind, never its serial number."""
     pty_meter.payload = payload
@@ -243,7 +153,9 @@ async def test_user_auto_detects_mode_and_speed(
     assert result["options"] == {CONF_PRIVACY_LEVEL: "minute"}
 
 
-async def test_user_chooses_the_privacy_level_once_the_meter_is_found(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+async def test_user_chooses_the_privacy_level_once_the_meter_is_found(
+    hass: HomeAssistant, pty_meter: TalkingPty
+) -> None:
     """The privacy level is asked once the meter is found, per minute offered; the one chosen goes to the options."""
     flow_id = await _start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, {CONF_DEVICE: pty_meter.path, CONF_MODE: "auto"})
@@ -263,7 +175,7 @@ async def test_user_chooses_the_privacy_level_once_the_meter_is_found(hass: Home
 
 
 @pytest.mark.usefixtures("entry_setup")
-async def test_user_forced_mode(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+async def test_user_forced_mode(hass: HomeAssistant, pty_meter: TalkingPty) -> None:
     """A forced mode reads the line at that mode's speed only."""
     flow_id = await _start_user_flow(hass)
 
@@ -274,7 +186,7 @@ async def test_user_forced_mode(hass: HomeAssistant, pty_meter: PtyMeter) -> Non
 
 
 @pytest.mark.usefixtures("entry_setup")
-async def test_user_socket(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
+async def test_user_socket(hass: HomeAssistant, tcp_meter: TalkingTcp) -> None:
     """A ser2net socket URL is read as is; its mode comes from the frames."""
     flow_id = await _start_user_flow(hass)
 
@@ -287,7 +199,7 @@ async def test_user_socket(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
 
 
 @pytest.mark.usefixtures("entry_setup")
-async def test_user_stores_the_by_id_path(hass: HomeAssistant, pty_meter: PtyMeter, tmp_path: Path) -> None:
+async def test_user_stores_the_by_id_path(hass: HomeAssistant, pty_meter: TalkingPty, tmp_path: Path) -> None:
     """A port typed as /dev/ttyUSB0 is stored as its /dev/serial/by-id link, which survives replugging."""
     by_id = tmp_path / "usb-FTDI_FT230X_Basic_UART_TINFO-1234-if00-port0"
     by_id.symlink_to(pty_meter.path)
@@ -305,7 +217,7 @@ async def test_user_stores_the_by_id_path(hass: HomeAssistant, pty_meter: PtyMet
 
 
 @pytest.mark.usefixtures("entry_setup")
-async def test_user_cannot_open_then_recovers(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+async def test_user_cannot_open_then_recovers(hass: HomeAssistant, pty_meter: TalkingPty) -> None:
     """A port that does not exist gets an error; the right one then works."""
     flow_id = await _start_user_flow(hass)
 
@@ -374,7 +286,7 @@ async def test_user_connection_closed_by_the_server(hass: HomeAssistant, hanging
 
 
 @pytest.mark.usefixtures("entry_setup")
-async def test_user_rfc2217_not_negotiated(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
+async def test_user_rfc2217_not_negotiated(hass: HomeAssistant, tcp_meter: TalkingTcp) -> None:
     """An rfc2217:// URL to a server that never completes the negotiation (here raw TCP) says so, then socket://
     works."""
     flow_id = await _start_user_flow(hass)
@@ -400,7 +312,7 @@ async def test_user_rfc2217_not_negotiated(hass: HomeAssistant, tcp_meter: TcpMe
     ids=["permission", "unknown-host", "no-route", "connect-timeout", "other"],
 )
 async def test_user_system_errors_say_why(
-    hass: HomeAssistant, pty_meter: PtyMeter, failure: OSError, error: str
+    hass: HomeAssistant, pty_meter: TalkingPty, failure: OSError, error: str
 ) -> None:
     """What the system says when opening fails picks the error's words (tests run as root, without DNS)."""
     flow_id = await _start_user_flow(hass)
@@ -412,7 +324,7 @@ async def test_user_system_errors_say_why(
 
 
 @pytest.mark.usefixtures("entry_setup")
-async def test_user_port_busy_then_recovers(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+async def test_user_port_busy_then_recovers(hass: HomeAssistant, pty_meter: TalkingPty) -> None:
     """A port another program holds gets "busy"; once it lets go, the meter is read."""
     flow_id = await _start_user_flow(hass)
     _, holder = await open_tic(pty_meter.path, 9600)
@@ -439,7 +351,7 @@ async def test_user_port_busy_then_recovers(hass: HomeAssistant, pty_meter: PtyM
     ids=["silent", "noise", "wrong-forced-mode", "no-serial-number"],
 )
 async def test_user_line_errors_then_recover(
-    hass: HomeAssistant, pty_meter: PtyMeter, payload: bytes, mode: str, error: str
+    hass: HomeAssistant, pty_meter: TalkingPty, payload: bytes, mode: str, error: str
 ) -> None:
     """A silent, garbled or unidentifiable line gets its own error; once the meter talks, it is read."""
     pty_meter.payload = payload
@@ -456,7 +368,7 @@ async def test_user_line_errors_then_recover(
 
 @pytest.mark.usefixtures("entry_setup")
 async def test_user_timeout_then_recovers(
-    hass: HomeAssistant, tcp_meter: TcpMeter, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant, tcp_meter: TalkingTcp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A port that hangs past the probe's time limit gets "timeout"; the flow stays usable."""
     tcp_meter.payload = b""
@@ -474,7 +386,7 @@ async def test_user_timeout_then_recovers(
 
 
 @pytest.mark.usefixtures("entry_setup")
-async def test_user_unexpected_error_then_recovers(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+async def test_user_unexpected_error_then_recovers(hass: HomeAssistant, pty_meter: TalkingPty) -> None:
     """A bug in reading gets a translated error, not a traceback in the UI."""
     flow_id = await _start_user_flow(hass)
     with patch.object(config_flow, "detect", side_effect=RuntimeError("bug")):
@@ -487,7 +399,7 @@ async def test_user_unexpected_error_then_recovers(hass: HomeAssistant, pty_mete
 
 
 @pytest.mark.usefixtures("entry_setup")
-async def test_user_same_meter_already_configured(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+async def test_user_same_meter_already_configured(hass: HomeAssistant, pty_meter: TalkingPty) -> None:
     """A second entry for a meter already configured (here on another port) aborts."""
     meter_entry("socket://192.0.2.1:2000").add_to_hass(hass)
     flow_id = await _start_user_flow(hass)
@@ -500,7 +412,7 @@ async def test_user_same_meter_already_configured(hass: HomeAssistant, pty_meter
 
 
 @pytest.mark.usefixtures("entry_setup")
-async def test_user_port_already_configured(hass: HomeAssistant, pty_meter: PtyMeter, tmp_path: Path) -> None:
+async def test_user_port_already_configured(hass: HomeAssistant, pty_meter: TalkingPty, tmp_path: Path) -> None:
     """A port an entry already reads, even under another name, aborts without being opened."""
     meter_entry(pty_meter.path).add_to_hass(hass)
     alias = tmp_path / "linky"
@@ -530,7 +442,7 @@ async def _reconfigure_running(
 
 @pytest.mark.usefixtures("holding_entry_setup")
 async def test_reconfigure_to_another_port(
-    hass: HomeAssistant, pty_meter: PtyMeter, second_pty_meter: PtyMeter
+    hass: HomeAssistant, pty_meter: TalkingPty, second_pty_meter: TalkingPty
 ) -> None:
     """The same meter on a new port, now in historic mode: the entry follows it and keeps its identity."""
     entry, flow_id = await _reconfigure_running(hass, pty_meter.path)
@@ -546,7 +458,7 @@ async def test_reconfigure_to_another_port(
 
 
 @pytest.mark.usefixtures("holding_entry_setup")
-async def test_reconfigure_same_port_held_by_the_entry(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+async def test_reconfigure_same_port_held_by_the_entry(hass: HomeAssistant, pty_meter: TalkingPty) -> None:
     """Re-detecting the port the running entry holds works: the entry lets it go while the flow reads it."""
     entry, flow_id = await _reconfigure_running(hass, pty_meter.path, Mode.HISTORIC)
 
@@ -561,7 +473,7 @@ async def test_reconfigure_same_port_held_by_the_entry(hass: HomeAssistant, pty_
 
 @pytest.mark.usefixtures("holding_entry_setup")
 async def test_reconfigure_to_another_meter(
-    hass: HomeAssistant, pty_meter: PtyMeter, second_pty_meter: PtyMeter
+    hass: HomeAssistant, pty_meter: TalkingPty, second_pty_meter: TalkingPty
 ) -> None:
     """A port that carries another meter aborts; the entry keeps reading its own port all along."""
     second_pty_meter.payload = OTHER_METER
@@ -581,7 +493,7 @@ async def test_reconfigure_to_another_meter(
 
 @pytest.mark.usefixtures("holding_entry_setup")
 async def test_reconfigure_error_then_recovers(
-    hass: HomeAssistant, pty_meter: PtyMeter, second_pty_meter: PtyMeter
+    hass: HomeAssistant, pty_meter: TalkingPty, second_pty_meter: TalkingPty
 ) -> None:
     """A failed read of another port leaves the running meter alone, its port never closed; a good port then
     updates it."""

@@ -29,8 +29,8 @@ from custom_components.linky_local.const import (
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 from custom_components.linky_local.tic.link import detect
 
-from .conftest import HeldPorts
-from .test_config_flow import SERIAL, STANDARD_MONO, PtyMeter, choose_privacy, meter_entry
+from .conftest import HeldPorts, TalkingPty
+from .test_config_flow import SERIAL, STANDARD_MONO, choose_privacy, meter_entry
 
 DONGLE = usb.USBDevice(
     device="/dev/ttyUSB0",
@@ -45,16 +45,16 @@ OTHER_DONGLE_ID = "0403:6015_TINFO-5678_FTDI_FT230X Basic UART"
 
 
 @pytest.fixture(name="meter")
-async def meter_fixture() -> AsyncIterator[PtyMeter]:
+async def meter_fixture() -> AsyncIterator[TalkingPty]:
     """Return a standard single-phase meter on a pseudo-terminal: the dongle's path now."""
-    async with PtyMeter(STANDARD_MONO) as meter:
+    async with TalkingPty(STANDARD_MONO) as meter:
         yield meter
 
 
 @pytest.fixture(name="old_port")
-async def old_port_fixture() -> AsyncIterator[PtyMeter]:
+async def old_port_fixture() -> AsyncIterator[TalkingPty]:
     """Return another pseudo-terminal: the path the dongle had when the entry was made."""
-    async with PtyMeter(STANDARD_MONO) as port:
+    async with TalkingPty(STANDARD_MONO) as port:
         yield port
 
 
@@ -100,7 +100,7 @@ async def _discover(hass: HomeAssistant, info: usb.UsbServiceInfo) -> dict[str, 
 
 
 @pytest.mark.usefixtures("entry_setup")
-async def test_usb_discovery_confirm(hass: HomeAssistant, meter: PtyMeter) -> None:
+async def test_usb_discovery_confirm(hass: HomeAssistant, meter: TalkingPty) -> None:
     """A discovered dongle is only read once the user confirms; then the meter becomes an entry."""
     with patch.object(config_flow, "detect", wraps=detect) as probe:
         result = await hass.config_entries.flow.async_init(
@@ -128,7 +128,7 @@ async def test_usb_discovery_confirm(hass: HomeAssistant, meter: PtyMeter) -> No
 
 
 @pytest.mark.usefixtures("entry_setup", "short_listening")
-async def test_usb_confirm_error_then_recovers(hass: HomeAssistant, meter: PtyMeter) -> None:
+async def test_usb_confirm_error_then_recovers(hass: HomeAssistant, meter: TalkingPty) -> None:
     """A dongle not yet wired to the meter gets the error on the confirmation form; it can be retried."""
     meter.payload = b""
     result = await hass.config_entries.flow.async_init(
@@ -146,7 +146,7 @@ async def test_usb_confirm_error_then_recovers(hass: HomeAssistant, meter: PtyMe
 
 
 @pytest.mark.usefixtures("entry_setup")
-async def test_usb_discovery_of_a_configured_port(hass: HomeAssistant, meter: PtyMeter) -> None:
+async def test_usb_discovery_of_a_configured_port(hass: HomeAssistant, meter: TalkingPty) -> None:
     """A dongle an entry already reads is not offered again, and its port is left alone."""
     meter_entry(meter.path).add_to_hass(hass)
 
@@ -161,7 +161,7 @@ async def test_usb_discovery_of_a_configured_port(hass: HomeAssistant, meter: Pt
 
 
 @pytest.mark.usefixtures("entry_setup")
-async def test_usb_discovery_of_a_configured_meter(hass: HomeAssistant, meter: PtyMeter) -> None:
+async def test_usb_discovery_of_a_configured_meter(hass: HomeAssistant, meter: TalkingPty) -> None:
     """A dongle that turns out to read a meter already configured elsewhere aborts after confirmation."""
     meter_entry("socket://192.0.2.1:2000").add_to_hass(hass)
     result = await hass.config_entries.flow.async_init(
@@ -174,7 +174,7 @@ async def test_usb_discovery_of_a_configured_meter(hass: HomeAssistant, meter: P
     assert result["reason"] == "already_configured"
 
 
-async def test_usb_discovery_twice(hass: HomeAssistant, meter: PtyMeter) -> None:
+async def test_usb_discovery_twice(hass: HomeAssistant, meter: TalkingPty) -> None:
     """A dongle discovered while its first discovery waits for the user is not offered twice."""
     first = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(meter.path)
@@ -190,7 +190,7 @@ async def test_usb_discovery_twice(hass: HomeAssistant, meter: PtyMeter) -> None
 
 
 async def test_usb_rediscovery_on_another_path_moves_the_entry(
-    hass: HomeAssistant, meter: PtyMeter, old_port: PtyMeter, opened: list[str]
+    hass: HomeAssistant, meter: TalkingPty, old_port: TalkingPty, opened: list[str]
 ) -> None:
     """The dongle of an entry, found by USB discovery on a new path, takes the entry with it; it reloads there."""
     entry = _dongle_entry(old_port.path)
@@ -216,7 +216,7 @@ async def test_usb_rediscovery_on_another_path_moves_the_entry(
 
 
 async def test_usb_rediscovery_of_a_stopped_entry_updates_it_without_starting_it(
-    hass: HomeAssistant, meter: PtyMeter, old_port: PtyMeter, opened: list[str]
+    hass: HomeAssistant, meter: TalkingPty, old_port: TalkingPty, opened: list[str]
 ) -> None:
     """An entry that is not running (its setup failed for good, or not done yet) gets the new path, stays stopped."""
     entry = _dongle_entry(old_port.path)
@@ -231,7 +231,7 @@ async def test_usb_rediscovery_of_a_stopped_entry_updates_it_without_starting_it
 
 
 async def test_usb_rediscovery_on_the_same_path_changes_nothing(
-    hass: HomeAssistant, meter: PtyMeter, opened: list[str]
+    hass: HomeAssistant, meter: TalkingPty, opened: list[str]
 ) -> None:
     """The dongle found again where its entry reads it: nothing to update, no reload."""
     entry = _dongle_entry(meter.path)
@@ -248,7 +248,7 @@ async def test_usb_rediscovery_on_the_same_path_changes_nothing(
 
 
 async def test_a_stale_dongle_identity_is_not_followed(
-    hass: HomeAssistant, meter: PtyMeter, old_port: PtyMeter, opened: list[str]
+    hass: HomeAssistant, meter: TalkingPty, old_port: TalkingPty, opened: list[str]
 ) -> None:
     """The entry was moved to another port since its dongle was recorded: the old dongle is offered as new."""
     entry = _dongle_entry("socket://192.0.2.1:2000", usb_device=old_port.path)
@@ -263,7 +263,7 @@ async def test_a_stale_dongle_identity_is_not_followed(
 
 
 async def test_another_dongle_does_not_move_the_entry(
-    hass: HomeAssistant, meter: PtyMeter, old_port: PtyMeter, opened: list[str]
+    hass: HomeAssistant, meter: TalkingPty, old_port: TalkingPty, opened: list[str]
 ) -> None:
     """A second dongle on a new path is another meter's: offered as new, the entry keeps its port."""
     entry = _dongle_entry(old_port.path)
@@ -275,7 +275,7 @@ async def test_another_dongle_does_not_move_the_entry(
     assert entry.data[CONF_DEVICE] == old_port.path
 
 
-async def test_usb_discovery_records_the_dongle(hass: HomeAssistant, meter: PtyMeter, opened: list[str]) -> None:
+async def test_usb_discovery_records_the_dongle(hass: HomeAssistant, meter: TalkingPty, opened: list[str]) -> None:
     """An entry made from a discovered dongle keeps the dongle's identity, to follow it later."""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(meter.path, serial_number="TINFO-5678")
@@ -291,7 +291,7 @@ async def test_usb_discovery_records_the_dongle(hass: HomeAssistant, meter: PtyM
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 
-async def test_user_step_records_a_usb_dongle(hass: HomeAssistant, meter: PtyMeter, opened: list[str]) -> None:
+async def test_user_step_records_a_usb_dongle(hass: HomeAssistant, meter: TalkingPty, opened: list[str]) -> None:
     """A port typed in by the user that is a USB dongle gets the dongle's identity too."""
     dongle = usb.USBDevice(
         device=meter.path,
@@ -316,7 +316,7 @@ async def test_user_step_records_a_usb_dongle(hass: HomeAssistant, meter: PtyMet
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 
-async def test_reconfigure_a_stopped_entry(hass: HomeAssistant, meter: PtyMeter, opened: list[str]) -> None:
+async def test_reconfigure_a_stopped_entry(hass: HomeAssistant, meter: TalkingPty, opened: list[str]) -> None:
     """An entry that is not running holds no port: reconfiguring it reads the new port straight away."""
     entry = _dongle_entry("socket://192.0.2.1:2000")
     entry.add_to_hass(hass)
@@ -335,7 +335,7 @@ async def test_reconfigure_a_stopped_entry(hass: HomeAssistant, meter: PtyMeter,
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_options_flow_keeps_the_chosen_level(hass: HomeAssistant, meter: PtyMeter, opened: list[str]) -> None:
+async def test_options_flow_keeps_the_chosen_level(hass: HomeAssistant, meter: TalkingPty, opened: list[str]) -> None:
     """The options form shows the entry's level; the one chosen is stored and the entry reloads with it."""
     entry = _dongle_entry(meter.path)
     entry.add_to_hass(hass)
