@@ -29,7 +29,6 @@ from pathlib import Path
 import random
 import re
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,8 +59,8 @@ from tests_protocol.test_fuzz import (
     mutate,
 )
 
-UV = Path.home() / ".cache/linky-local/tools/bin/uv"
-BENCH_SITE = Path.home() / ".cache/linky-local/bench-site"
+from .parser import BENCH_SITE, bench_import
+
 ATHERIS = "atheris==3.1.0"
 FULL_CHECK_EVERY = 8
 STREAM_EVERY = 4
@@ -207,20 +206,7 @@ def atheris_installed() -> bool:
 
 def atheris_module() -> Any:
     """Import atheris from BENCH_SITE, installing it there first if it is missing."""
-    if str(BENCH_SITE) not in sys.path:
-        sys.path.append(str(BENCH_SITE))
-    try:
-        return importlib.import_module("atheris")
-    except ImportError:
-        uv = str(UV) if UV.exists() else shutil.which("uv")
-        if uv:
-            command = [uv, "pip", "install", "--python", sys.executable, "--target", str(BENCH_SITE)]
-        else:
-            command = [sys.executable, "-m", "pip", "install", "--target", str(BENCH_SITE)]
-        print(f"installing {ATHERIS} for the benchmark: {' '.join(command)}", flush=True)
-        subprocess.run([*command, ATHERIS], check=True)  # noqa: S603
-        importlib.invalidate_caches()
-        return importlib.import_module("atheris")
+    return bench_import(ATHERIS, "atheris", BENCH_SITE)
 
 
 def atheris_worker(libfuzzer_args: list[str]) -> None:

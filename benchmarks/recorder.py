@@ -29,10 +29,11 @@ import os
 from pathlib import Path
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 from typing import Any
+
+from .harness import pytest_command
 
 ROOT = Path(__file__).resolve().parent.parent
 LEVELS = ("live", "minute", "half_hourly", "daily")
@@ -52,24 +53,7 @@ def run_level(level: str, hours: float, folder: Path) -> dict[str, Any]:
         "BENCH_REPORT": str(report),
         "BENCH_DB": str(database),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "-o",
-        "python_files=recorder_bench.py",
-        "-o",
-        "log_level=WARNING",
-        "-o",
-        "timeout=0",  # the test suite's per-test timeout: a day takes minutes
-        "-o",
-        "faulthandler_timeout=3600",
-        "--show-capture=no",
-        "benchmarks/recorder_bench.py",
-    ]
+    command = pytest_command("recorder_bench.py")
     started = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT, env=env, check=False, capture_output=True, text=True)  # noqa: S603
     wall = time.perf_counter() - started

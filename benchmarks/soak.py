@@ -25,8 +25,9 @@ import json
 import os
 from pathlib import Path
 import subprocess
-import sys
 import tempfile
+
+from .harness import pytest_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,24 +46,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             "SOAK_SAMPLE_HOURS": str(args.sample_hours),
             "SOAK_REPORT": str(report),
         }
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "-o",
-            "python_files=soak_bench.py",
-            "-o",
-            "log_level=WARNING",
-            "-o",
-            "timeout=0",  # the test suite's per-test timeout: a week takes minutes
-            "-o",
-            "faulthandler_timeout=3600",
-            "--show-capture=no",
-            "benchmarks/soak_bench.py",
-        ]
+        command = pytest_command("soak_bench.py")
         result = subprocess.run(command, cwd=ROOT, env=env, check=False, capture_output=True, text=True)  # noqa: S603
         if result.returncode or not report.exists():
             print(result.stdout[-5000:], result.stderr[-5000:], sep="\n")

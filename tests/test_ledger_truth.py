@@ -6,7 +6,8 @@ mocked MQTT client as the exporter. Helpers of this file only: `_run` (a frame e
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 from unittest.mock import MagicMock
 
@@ -30,16 +31,25 @@ from custom_components.linky_local.ledger import async_read
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 
 from .conftest import Clock, VirtualMeter, start_clock
+from .test_privacy_ledger import POWER, T0, privacy_level  # noqa: F401 - the fixture: the default level
 
-T0 = datetime(2026, 1, 15, 7, 30, tzinfo=UTC)
-POWER = "sensor.linky_triphase_producteur_standard_apparent_power"
 CURRENT = "sensor.linky_triphase_producteur_standard_current_phase_1"
 
 
 @pytest.fixture
-def privacy_level() -> PrivacyLevel | None:
-    """An entry that never chose a level: the default one, per minute."""
-    return None
+def start(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    virtual_meter: VirtualMeter,
+    mock_config_entry: MockConfigEntry,
+) -> Callable[[], Awaitable[Clock]]:
+    """Return what sets the entry up, on the real recorder, a moment before T0 (what a test loads first comes first)."""
+
+    async def start_at_t0() -> Clock:
+        return await start_clock(hass, freezer, virtual_meter, mock_config_entry, T0)
+
+    return start_at_t0
 
 
 @pytest.fixture
@@ -70,15 +80,13 @@ def _rows(hass: HomeAssistant, entity_id: str, since: datetime) -> int:
 
 
 async def test_counts_come_from_the_database_and_survive_a_reload(
-    recorder_mock: Recorder,
+    start: Callable[[], Awaitable[Clock]],
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
-    freezer: FrozenDateTimeFactory,
-    virtual_meter: VirtualMeter,
     mock_config_entry: MockConfigEntry,
 ) -> None:
     """After a reload the ledger counts every state the database holds for the last hour, those before it too."""
-    clock = await start_clock(hass, freezer, virtual_meter, mock_config_entry, T0)
+    clock = await start()
     await _run(clock, T0, 3)
     before = (await _diagnostics(hass, hass_client, mock_config_entry))["ledger"]["SINSTS"]["entities"][0]
     assert before["states_last_hour"] >= 3  # a mean each minute, and the first state
@@ -102,18 +110,16 @@ async def test_counts_come_from_the_database_and_survive_a_reload(
 
 
 async def test_what_leaves_the_house(
-    recorder_mock: Recorder,
+    start: Callable[[], Awaitable[Clock]],
     mqtt_mock: MagicMock,
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
-    freezer: FrozenDateTimeFactory,
-    virtual_meter: VirtualMeter,
     mock_config_entry: MockConfigEntry,
 ) -> None:
     """An exporter loaded: the ledger says the power leaves the house, a repair issue says it is finer than allowed."""
     assert await async_setup_component(hass, "homeassistant", {})
     assert await async_setup_component(hass, "mqtt_statestream", {"mqtt_statestream": {"base_topic": "maison"}})
-    clock = await start_clock(hass, freezer, virtual_meter, mock_config_entry, T0)
+    clock = await start()
     await _run(clock, T0, 1)
 
     # The exporter really sends the power's per-minute mean out of Home Assistant.
@@ -159,17 +165,15 @@ async def test_what_leaves_the_house(
 
 
 async def test_disabling_what_leaves_clears_the_issue(
-    recorder_mock: Recorder,
+    start: Callable[[], Awaitable[Clock]],
     mqtt_mock: MagicMock,
     hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
     entity_registry: er.EntityRegistry,
-    virtual_meter: VirtualMeter,
     mock_config_entry: MockConfigEntry,
 ) -> None:
     """The issue follows the entities: once the fine signals that leave are all disabled, it clears by itself."""
     assert await async_setup_component(hass, "mqtt_statestream", {"mqtt_statestream": {"base_topic": "maison"}})
-    clock = await start_clock(hass, freezer, virtual_meter, mock_config_entry, T0)
+    clock = await start()
     await _run(clock, T0, 1)
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id(mock_config_entry.entry_id))
     assert issue is not None
@@ -183,15 +187,13 @@ async def test_disabling_what_leaves_clears_the_issue(
 
 
 async def test_the_ledger_speaks_the_servers_language(
-    recorder_mock: Recorder,
+    start: Callable[[], Awaitable[Clock]],
     hass: HomeAssistant,
-    hass_client: ClientSessionGenerator,
-    freezer: FrozenDateTimeFactory,
-    virtual_meter: VirtualMeter,
     mock_config_entry: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
 ) -> None:
     """In French: the summary, the meanings, the sentences; nothing leaves, and no issue is raised."""
-    clock = await start_clock(hass, freezer, virtual_meter, mock_config_entry, T0)
+    clock = await start()
     await _run(clock, T0, 1)
     hass.config.language = "fr"
 
