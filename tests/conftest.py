@@ -126,7 +126,10 @@ class TcpPort:
         self._clients.append(writer)
         self.connections += 1
         self._connected.set()
-        await reader.read()  # the integration never writes: this returns when it closes its end
+        # The integration never writes: this returns when it closes its end, or fails when it resets the connection
+        # (an RFC 2217 client giving up on the negotiation aborts it).
+        with contextlib.suppress(ConnectionError):
+            await reader.read()
         if writer in self._clients:
             self._closed_by_reader.set()
 
