@@ -11,6 +11,7 @@ import socket
 from typing import Any
 from unittest.mock import patch
 
+from homeassistant.components import usb
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -22,7 +23,7 @@ from custom_components.linky_local import config_flow
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 from custom_components.linky_local.tic import Group, Mode
-from custom_components.linky_local.tic.link import close_tic, detect, open_tic
+from custom_components.linky_local.tic.link import DETECT_TIMEOUT, close_tic, detect, open_tic
 from linky_tools.encoder import encode_frame
 from tests_protocol.peers import hanging_up_server
 
@@ -583,3 +584,76 @@ async def test_user_form_renders(hass: HomeAssistant, hass_client: Any) -> None:
     assert fields[CONF_MODE]["default"] == "auto"
     assert fields[CONF_MODE]["selector"]["select"]["options"] == ["auto", "historic", "standard"]
     assert fields[CONF_MODE]["selector"]["select"]["translation_key"] == "tic_mode"
+
+
+@pytest.mark.usefixtures("holding_entry_setup")
+async def test_reconfigure_same_port_silent_then_reloads(hass: HomeAssistant, pty_meter: TalkingPty) -> None:
+    """Re-detecting the entry's own port when the meter says nothing: an error, and the entry set up again."""
+    entry, flow_id = await _reconfigure_running(hass, pty_meter.path)
+    pty_meter.payload = b""
+    with patch.dict(DETECT_TIMEOUT, dict.fromkeys(Mode, 0.2)):
+        result = await _submit(hass, flow_id, pty_meter.path, "standard")
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "nothing_received"}
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_reconfigure_same_port_of_a_stopped_entry(hass: HomeAssistant, pty_meter: TalkingPty) -> None:
+    """An entry that is not running holds no port: its own port is read straight away, nothing unloaded."""
+    entry = meter_entry(pty_meter.path)
+    entry.add_to_hass(hass)
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    result = await entry.start_reconfigure_flow(hass)
+
+    result = await _submit(hass, result["flow_id"], pty_meter.path)
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_reconfigure_without_a_port_scan(hass: HomeAssistant) -> None:
+    """When Home Assistant cannot list its serial ports, the form still offers the port in use."""
+    entry = meter_entry("socket://192.0.2.1:2000")
+    entry.add_to_hass(hass)
+    with patch.object(config_flow.usb, "async_scan_serial_ports", side_effect=OSError("no /dev/serial")):
+        result = await entry.start_reconfigure_flow(hass)
+
+    field = next(key for key in result["data_schema"].schema if key == CONF_DEVICE)
+    assert [option["value"] for option in result["data_schema"].schema[field].config["options"]] == [
+        "socket://192.0.2.1:2000"
+    ]
+
+
+@pytest.mark.usefixtures("entry_setup")
+async def test_reconfigure_lists_each_port_once(hass: HomeAssistant) -> None:
+    """The ports Home Assistant sees follow the port in use, which is not listed twice, described by their maker."""
+    current = "/dev/serial/by-id/usb-linky-local-test-if00"
+    entry = meter_entry(current)
+    entry.add_to_hass(hass)
+    ports = [
+        usb.USBDevice(
+            device=current, vid="0403", pid="6015", serial_number="1", manufacturer="FTDI", description="µTeleinfo"
+        ),
+        usb.USBDevice(
+            device="/dev/ttyUSB1",
+            vid="10c4",
+            pid="ea60",
+            serial_number="2",
+            manufacturer="Silicon Labs",
+            description="CP2102",
+        ),
+    ]
+    with patch.object(config_flow.usb, "async_scan_serial_ports", return_value=ports):
+        result = await entry.start_reconfigure_flow(hass)
+
+    field = next(key for key in result["data_schema"].schema if key == CONF_DEVICE)
+    options = result["data_schema"].schema[field].config["options"]
+    assert options == [
+        {"value": current, "label": current},
+        {"value": "/dev/ttyUSB1", "label": "/dev/ttyUSB1 (Silicon Labs - CP2102)"},
+    ]
