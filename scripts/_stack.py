@@ -180,6 +180,8 @@ def add_meter(api: HomeAssistantApi, device: str, mode: str = "auto") -> dict[st
     step = api.start_config_flow(DOMAIN)
     if step.get("type") == "form":
         step = api.continue_config_flow(step["flow_id"], {"device": device, "mode": mode})
+    if step.get("type") == "form" and step.get("step_id") == "privacy":
+        step = api.continue_config_flow(step["flow_id"], {})  # the level offered: per minute
     if step.get("type") != "create_entry":
         raise RuntimeError(f"the config flow did not create an entry: {step}")
     return step
