@@ -11,7 +11,6 @@ import socket
 from typing import Any
 from unittest.mock import patch
 
-from homeassistant.components import usb
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -626,34 +625,4 @@ async def test_reconfigure_without_a_port_scan(hass: HomeAssistant) -> None:
     field = next(key for key in result["data_schema"].schema if key == CONF_DEVICE)
     assert [option["value"] for option in result["data_schema"].schema[field].config["options"]] == [
         "socket://192.0.2.1:2000"
-    ]
-
-
-@pytest.mark.usefixtures("entry_setup")
-async def test_reconfigure_lists_each_port_once(hass: HomeAssistant) -> None:
-    """The ports Home Assistant sees follow the port in use, which is not listed twice, described by their maker."""
-    current = "/dev/serial/by-id/usb-linky-local-test-if00"
-    entry = meter_entry(current)
-    entry.add_to_hass(hass)
-    ports = [
-        usb.USBDevice(
-            device=current, vid="0403", pid="6015", serial_number="1", manufacturer="FTDI", description="µTeleinfo"
-        ),
-        usb.USBDevice(
-            device="/dev/ttyUSB1",
-            vid="10c4",
-            pid="ea60",
-            serial_number="2",
-            manufacturer="Silicon Labs",
-            description="CP2102",
-        ),
-    ]
-    with patch.object(config_flow.usb, "async_scan_serial_ports", return_value=ports):
-        result = await entry.start_reconfigure_flow(hass)
-
-    field = next(key for key in result["data_schema"].schema if key == CONF_DEVICE)
-    options = result["data_schema"].schema[field].config["options"]
-    assert options == [
-        {"value": current, "label": current},
-        {"value": "/dev/ttyUSB1", "label": "/dev/ttyUSB1 (Silicon Labs - CP2102)"},
     ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
-import time
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -187,17 +186,26 @@ async def test_a_window_without_frames_still_closes(hass: HomeAssistant, clock: 
     # Silence from 58 s: the last value holds until the meter is declared lost, 4.5 s later.
     publisher = clock.entry.runtime_data.publisher
     await clock.close(boundary + timedelta(minutes=1))
-    # Declaring the meter lost closes the port first, which serialx finishes in real time.
-    for _ in range(200):
-        if hass.states.get(POWER).state == STATE_UNAVAILABLE:
-            break
-        await hass.async_add_executor_job(time.sleep, 0.05)  # real time: the test's clocks are frozen
-        await hass.async_block_till_done()
     assert hass.states.get(POWER).state == STATE_UNAVAILABLE
     assert publisher.means["SINSTS"].value == 1000
     await clock.close(boundary + timedelta(minutes=2))
     assert publisher.means["SINSTS"].value is None
     assert publisher.means["SINSTS"].end == boundary + timedelta(minutes=2)
+
+
+async def test_a_label_no_longer_sent(hass: HomeAssistant, clock: Clock) -> None:
+    """A state the meter stops sending is withdrawn; a measurement it stops sending stops counting in the mean."""
+    groups = clock.meter.simulator.groups()
+    power = next(int(group.value) for group in groups if group.label == "SINSTS")
+    await clock.send_groups_at(T0, groups)
+    assert hass.states.get(TARIFF).state != STATE_UNAVAILABLE
+    without = [group for group in groups if group.label not in {"LTARF", "SINSTS"}]
+    for second in (2, 4, 6):
+        await clock.send_groups_at(T0 + timedelta(seconds=second), without)
+    assert hass.states.get(TARIFF).state == STATE_UNAVAILABLE
+    await clock.close(T0 + timedelta(minutes=1))
+    assert hass.states.get(POWER).state == STATE_UNAVAILABLE
+    assert clock.entry.runtime_data.publisher.means["SINSTS"].value == power
 
 
 async def test_indexes_at_each_window_end(hass: HomeAssistant, clock: Clock) -> None:

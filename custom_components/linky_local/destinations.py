@@ -115,14 +115,15 @@ class LeavingWatch:
     def check(self) -> None:
         """Raise the issue, or clear it, as the entities' destinations are now."""
         self._watch_assistants()
-        leaving = self.leaving()
+        leaves = [(entity_id, where) for entity_id, where in self._fine_entities() if where.leaves_house]
+        leaving = tuple(sorted(entity_id for entity_id, _ in leaves))
         if leaving == self.raised:
             return
         self.raised = leaving
         if not leaving:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id(self.entry.entry_id))
             return
-        names = sorted({name for _, where in self._fine_entities() for name in _names(where)})
+        names = sorted({name for _, where in leaves for name in _names(where)})
         ir.async_create_issue(
             self.hass,
             DOMAIN,
@@ -136,10 +137,6 @@ class LeavingWatch:
                 "destinations": ", ".join(names),
             },
         )
-
-    def leaving(self) -> tuple[str, ...]:
-        """Return the entities of instantaneous signals, finer than half-hourly, whose states leave the house."""
-        return tuple(sorted(entity_id for entity_id, where in self._fine_entities() if where.leaves_house))
 
     def _fine_entities(self) -> Iterable[tuple[str, Destinations]]:
         coordinator = self.entry.runtime_data

@@ -91,9 +91,7 @@ class LineHealth:
 
         The line is checked at a frame, when a check is due, and at the first byte after silence (its issue clears).
         """
-        self.monitor.bytes_received(count, at)
-        for frame in frames:
-            self.monitor.frame_received(frame, at)
+        self.monitor.note(count, frames, at)
         if frames or at >= self._next_check or Problem.SILENT in self.issues:
             self._check(at)
 

@@ -91,23 +91,22 @@ class LineMonitor:
     def feed(self, data: bytes, at: float) -> list[Frame]:
         """Decode bytes received at `at` seconds; return the frames they completed."""
         frames = self.decoder.feed(data)
-        self.bytes_received(len(data), at)
-        for frame in frames:
-            self.frame_received(frame, at)
-        self._step(at)
+        self.note(len(data), frames, at)
         return frames
 
-    def bytes_received(self, count: int, at: float) -> None:
-        """Note bytes the decoder was fed at `at` seconds (by a reader that feeds the decoder itself)."""
+    def note(self, count: int, frames: list[Frame], at: float) -> None:
+        """Note what one read brought at `at` seconds: `count` bytes and the valid frames they completed.
+
+        For a reader that feeds the decoder itself.
+        """
         if count:
             self.received += count
             self._last_byte_at = at
-
-    def frame_received(self, frame: Frame, at: float) -> None:
-        """Note a valid frame the decoder completed at `at` seconds."""
-        self._last_frame_at = at
-        self._since_frame = (self.received, self.decoder.stats.other_mode_frames)
-        self._follow_indexes(frame)
+        for frame in frames:
+            self._last_frame_at = at
+            self._since_frame = (self.received, self.decoder.stats.other_mode_frames)
+            self._follow_indexes(frame)
+        self._step(at)
 
     def diagnose(self, at: float) -> Diagnosis:
         """Tell which problems the line shows at `at` seconds; call it at least every minute while nothing arrives."""
