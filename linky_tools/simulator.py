@@ -61,6 +61,7 @@ class Profile(StrEnum):
     HISTORIC_TEMPO = "historic_tempo"
     HISTORIC_EJP = "historic_ejp"
     HISTORIC_TRI = "historic_tri"
+    STANDARD_BASE = "standard_base"
     STANDARD_MONO = "standard_mono"
     STANDARD_TRI = "standard_tri"
     STANDARD_TRI_PRODUCER = "standard_tri_producer"
@@ -93,6 +94,7 @@ _CONTRACTS: Final = {
     Profile.HISTORIC_TEMPO: _Contract(Mode.HISTORIC, 1, TariffOption.TEMPO),
     Profile.HISTORIC_EJP: _Contract(Mode.HISTORIC, 1, TariffOption.EJP),
     Profile.HISTORIC_TRI: _Contract(Mode.HISTORIC, 3, TariffOption.BASE),
+    Profile.STANDARD_BASE: _Contract(Mode.STANDARD, 1, TariffOption.BASE),
     Profile.STANDARD_MONO: _Contract(Mode.STANDARD, 1, TariffOption.HC),
     Profile.STANDARD_TRI: _Contract(Mode.STANDARD, 3, TariffOption.TEMPO),
     Profile.STANDARD_TRI_PRODUCER: _Contract(Mode.STANDARD, 3, TariffOption.BASE, producer=True),
@@ -410,10 +412,11 @@ class SimulatedMeter:
         return total + self._phase_va if self._contract.phases == 3 else total
 
     def _track_maxima(self) -> None:
+        # The meter keeps its maxima in whole VA: a new maximum, with its time, only when the VA sent goes up.
         for peak, va in zip(self._smax_today, self._withdrawn_by_meter(), strict=True):
-            if va > peak.value:
+            if round(va) > round(peak.value):
                 peak.value, peak.moment = va, self._now
-        if self._injected_va > self._smaxin_today.value:
+        if round(self._injected_va) > round(self._smaxin_today.value):
             self._smaxin_today = _Peak(self._injected_va, self._now)
 
     def _track_averages(self) -> None:
