@@ -98,6 +98,7 @@ def run(args: argparse.Namespace, started: float, venv: Path, children: list[Chi
     if args.fresh and config.exists():
         print(f">> Removing {config}")
         shutil.rmtree(config)
+    first_start = not (config / ".storage").exists()
     prepare_config(config)
     device = args.device
     if device is None:
@@ -112,7 +113,6 @@ def run(args: argparse.Namespace, started: float, venv: Path, children: list[Chi
             )
         )
         device = f"socket://127.0.0.1:{args.meter_port}"
-    first_start = not (config / ".storage").exists()
     print(f">> Starting Home Assistant on {config} (log: {config / 'home-assistant.log'})")
     if first_start:
         print(

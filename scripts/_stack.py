@@ -6,6 +6,7 @@ Standard library only: scripts/develop and the browser test (in its own virtuale
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import json
 import os
 from pathlib import Path
 import signal
@@ -24,7 +25,10 @@ HOME_ASSISTANT_URL = f"http://localhost:{HOME_ASSISTANT_PORT}"
 # Only what the demo needs, so that a first start installs little: the frontend (with config, onboarding, auth),
 # the recorder and the views that read it (history, logbook, energy), and our logs at debug level. The house is
 # in France, as a Linky is. No http section: Home Assistant 2026.10 moves it to its own storage and asks in the UI
-# to confirm any change from the default port, 8123.
+# to confirm any change from the default port, 8123. Home Assistant sets up its base platforms whatever the
+# configuration says, among them text-to-speech (which runs ffmpeg to read its version) and camera (which loads
+# libturbojpeg): without those system packages, which a Home Assistant OS or container install has and the demo
+# never uses, each logs a traceback at start; their two loggers are quiet here.
 CONFIGURATION_YAML = """\
 # Written by scripts/develop for a Linky Local demo. Edit freely: it is not written again while it exists.
 homeassistant:
@@ -47,7 +51,16 @@ logger:
     homeassistant.setup: info
     homeassistant.util.package: info
     custom_components.linky_local: debug
+    # No camera and no voice in this demo: Home Assistant's base platforms look for ffmpeg and libturbojpeg.
+    haffmpeg: critical
+    homeassistant.components.camera.img_util: critical
 """
+
+# Onboarding's core-config step is marked done before the first start: configuration.yaml holds the core config,
+# and that step's handler adds Google Translate, Met.no, Radio Browser and Shopping list, which need the internet
+# (a red "Failed setup, will retry" card offline) and packages the demo does not want. Onboarding's other steps
+# (owner, analytics, integrations) stay for the onboarding API, as a person's browser would go through them.
+ONBOARDING_STORE = {"version": 4, "minor_version": 1, "key": "onboarding", "data": {"done": ["core_config"]}}
 
 # Pinned by Home Assistant at versions without a Python 3.14 wheel: the runtime virtualenv has newer ones instead
 # (requirements/ha-runtime.txt says why), which Home Assistant must not replace.
@@ -145,6 +158,10 @@ def prepare_config(config: Path) -> None:
     yaml = config / "configuration.yaml"
     if not yaml.exists():
         yaml.write_text(CONFIGURATION_YAML)
+    storage = config / ".storage"
+    if not storage.exists():
+        storage.mkdir()
+        (storage / "onboarding").write_text(json.dumps(ONBOARDING_STORE))
 
 
 def start_home_assistant(venv: Path, config: Path) -> tuple[Child, HomeAssistantApi]:
