@@ -10,6 +10,7 @@ from datetime import datetime
 import json
 import os
 from pathlib import Path
+import re
 import sys
 from typing import Any, Final
 
@@ -53,6 +54,12 @@ def _faults(value: str) -> list[Fault]:
         return [Fault(name.strip()) for name in value.split(",") if name.strip()]
     except ValueError as err:
         raise argparse.ArgumentTypeError(f"faults are among {', '.join(Fault)}") from err
+
+
+def _serial(value: str) -> str:
+    if not re.fullmatch(r"\d{12}", value):
+        raise argparse.ArgumentTypeError("a serial number is 12 digits")
+    return value
 
 
 def _speed(value: str) -> float:
@@ -105,7 +112,7 @@ async def _serve(source: FrameSource, args: argparse.Namespace) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    meter = SimulatedMeter(args.profile, start=args.start, seed=args.seed, faults=args.faults)
+    meter = SimulatedMeter(args.profile, start=args.start, seed=args.seed, faults=args.faults, serial=args.serial)
     if args.output is not None:
         with contextlib.ExitStack() as stack:
             out = sys.stdout.buffer if args.output == "-" else stack.enter_context(Path(args.output).open("wb"))
@@ -187,6 +194,9 @@ def parser() -> argparse.ArgumentParser:
     simulate.add_argument("--faults", type=_faults, default=[], metavar="LIST", help=f"among {', '.join(Fault)}")
     simulate.add_argument("--seed", type=int, default=0)
     simulate.add_argument("--start", type=datetime.fromisoformat, help="simulated start time (ISO 8601, aware)")
+    simulate.add_argument(
+        "--serial", type=_serial, help="the meter's serial number, 12 digits (several meters in one Home Assistant)"
+    )
     _add_line_options(simulate)
     simulate.add_argument("--output", metavar="FILE", help="write --count frames to FILE (- for stdout) instead")
     simulate.add_argument("--count", type=int, default=10)

@@ -152,9 +152,17 @@ class HomeAssistantApi:
         """Return the config entries of an integration."""
         return list(self.request("GET", f"/api/config/config_entries/entry?domain={urllib.parse.quote(domain)}"))
 
+    def all_config_entries(self) -> list[dict[str, Any]]:
+        """Return every config entry, of every integration."""
+        return list(self.request("GET", "/api/config/config_entries/entry"))
+
     def remove_config_entry(self, entry_id: str) -> None:
         """Remove a config entry."""
         self.request("DELETE", f"/api/config/config_entries/entry/{entry_id}")
+
+    def reload_config_entry(self, entry_id: str) -> None:
+        """Reload a config entry (its entities are added again, their names in the server's language)."""
+        self.request("POST", f"/api/config/config_entries/entry/{entry_id}/reload")
 
     def start_config_flow(self, domain: str) -> dict[str, Any]:
         """Start an integration's config flow as "Add integration" does; return its first step."""
@@ -175,6 +183,13 @@ class HomeAssistantApi:
             "{% set ns.d = dict(ns.d, **{e: states(e)}) %}{% endfor %}{{ ns.d | to_json }}"
         )
         return {entity_id: str(state) for entity_id, state in json.loads(rendered).items()}
+
+    def device_ids(self, domain: str) -> set[str]:
+        """Return the ids of the devices that an integration's entities belong to."""
+        rendered = self.render_template(
+            "{{ integration_entities('" + domain + "') | map('device_id') | reject('none') | unique | list | to_json }}"
+        )
+        return set(json.loads(rendered))
 
 
 def wait_for(condition: Any, *, timeout: float, interval: float = 1.0, what: str) -> Any:

@@ -131,14 +131,21 @@ def port_accepts(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start_simulator(python: str, profile: str, port: int, log_path: Path, *, faults: str = "") -> Child:
-    """Start the simulated meter serving its TIC line on socket://127.0.0.1:port; wait until it listens."""
+def start_simulator(
+    python: str, profile: str, port: int, log_path: Path, *, faults: str = "", serial: str | None = None
+) -> Child:
+    """Start the simulated meter serving its TIC line on socket://127.0.0.1:port; wait until it listens.
+
+    Meters of one Home Assistant need serial numbers of their own (an entry's unique id).
+    """
     if port_accepts(port):
         raise RuntimeError(f"127.0.0.1:{port} is already in use: pick another port for the simulated meter")
     args = [python, "-m", "linky_tools", "simulate", "--profile", profile]
     args += ["--tcp", f"127.0.0.1:{port}"]
     if faults:
         args += ["--faults", faults]
+    if serial:
+        args += ["--serial", serial]
     child = Child("the simulated meter", args, log_path).start()
 
     def listening() -> bool:

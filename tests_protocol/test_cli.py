@@ -125,6 +125,12 @@ def test_simulate_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert all(line["groups"]["OPTARIF"] == "BBR(" for line in lines)
 
 
+def test_simulate_a_meter_of_another_serial(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["simulate", "--profile", "standard_base", "--serial", "041800000007", "--count", "1", "--output", "-"]
+    assert cli.main(args) == 0
+    assert b"ADSC\t041800000007\t" in capsys.readouterr().out.encode()
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -132,6 +138,7 @@ def test_simulate_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         ["simulate", "--profile", "historic_base", "--faults", "noise,lightning"],
         ["simulate", "--profile", "historic_base", "--tcp", "2000"],
         ["simulate", "--profile", "historic_base", "--speed", "0"],
+        ["simulate", "--profile", "historic_base", "--serial", "0418765432"],
         ["simulate", "--profile", "historic_base", "--pty", "--tcp", "127.0.0.1:2000"],
         ["decode", "--mode", "fast"],
         [],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 import os
 from pathlib import Path
 import shutil
@@ -16,9 +17,11 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from _develop import DEMO_NAME, DEMO_PASSWORD, DEMO_USERNAME  # noqa: E402
 from _ha_api import HomeAssistantApi, wait_for  # noqa: E402
-from _stack import DEFAULT_PROFILE, free_port, prepare_config, start_home_assistant, start_simulator  # noqa: E402
+from _stack import Child, free_port, prepare_config, start_home_assistant, start_simulator  # noqa: E402
 
 ARTIFACTS = ROOT / "artifacts" / "e2e"
+SCREENSHOTS = ROOT / "docs" / "screenshots"  # what the README shows
+VIEWPORT = {"width": 1280, "height": 900}
 CHROMIUM = os.environ.get("LINKY_CHROMIUM", "/usr/bin/chromium")
 # Headless, and nothing that would reach beyond localhost.
 CHROMIUM_ARGS = [
@@ -42,6 +45,13 @@ def artifacts() -> Path:
 
 
 @pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Return the folder of the screenshots the README shows (committed: the tests replace them)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture(scope="session")
 def runtime_venv() -> Path:
     """Return the virtualenv Home Assistant runs from (scripts/e2e makes it)."""
     if not (venv := os.environ.get("LINKY_HA_VENV")):
@@ -49,23 +59,54 @@ def runtime_venv() -> Path:
     return Path(venv)
 
 
-@pytest.fixture(scope="session")
-def meter_url(artifacts: Path, runtime_venv: Path) -> Iterator[str]:
-    """Serve the simulated meter on a free TCP port; return the URL a person types in the config flow."""
-    port = free_port()
-    profile = os.environ.get("LINKY_E2E_PROFILE", DEFAULT_PROFILE)
-    simulator = start_simulator(str(runtime_venv / "bin" / "python"), profile, port, artifacts / "simulator.log")
-    yield f"socket://127.0.0.1:{port}"
-    simulator.stop()
+class Meters:
+    """Simulated meters on free TCP ports, stopped together."""
+
+    def __init__(self, python: str, logs: Path) -> None:
+        """Start meters with this Python, their logs in that folder."""
+        self._python = python
+        self._logs = logs
+        self._children: list[Child] = []
+
+    def start(self, profile: str) -> str:
+        """Serve a simulated meter; return the URL a person types in the config flow."""
+        port = free_port()
+        log = self._logs / f"simulator-{profile}-{port}.log"
+        # One entry per serial number: each meter its own. Its digits 5-6 say the model the device page shows
+        # (as the simulator's own: 76 a three-phase meter, 64 a single-phase one).
+        serial = f"0418{76 if 'tri' in profile else 64}54{len(self._children):04d}"
+        self._children.append(start_simulator(self._python, profile, port, log, serial=serial))
+        return f"socket://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        """Stop every meter started."""
+        for child in self._children:
+            child.stop()
 
 
-@pytest.fixture(scope="session")
-def home_assistant(artifacts: Path, runtime_venv: Path) -> Iterator[HomeAssistantApi]:
-    """Start Home Assistant on an empty config folder and onboard the demo owner through its onboarding API.
+@pytest.fixture(scope="module")
+def module_artifacts(artifacts: Path, request: pytest.FixtureRequest) -> Path:
+    """Return the module's own folder of artifacts (Home Assistant's config and logs, simulator logs)."""
+    folder = artifacts / request.module.__name__.rpartition(".")[2]
+    folder.mkdir(exist_ok=True)
+    return folder
 
-    It listens on Home Assistant's default port, 8123, like scripts/develop: stop that first.
+
+@pytest.fixture(scope="module")
+def meters(module_artifacts: Path, runtime_venv: Path) -> Iterator[Meters]:
+    """Start simulated meters for the module's tests."""
+    started = Meters(str(runtime_venv / "bin" / "python"), module_artifacts)
+    yield started
+    started.stop()
+
+
+@contextmanager
+def fresh_home_assistant(runtime_venv: Path, config: Path) -> Iterator[HomeAssistantApi]:
+    """Start Home Assistant on an empty config folder, onboard the demo owner through its onboarding API.
+
+    It listens on Home Assistant's default port, 8123, like scripts/develop: one at a time.
     """
-    config = artifacts / "config"
+    shutil.rmtree(config, ignore_errors=True)
     prepare_config(config)
     process, api = start_home_assistant(runtime_venv, config)
     try:
@@ -74,6 +115,13 @@ def home_assistant(artifacts: Path, runtime_venv: Path) -> Iterator[HomeAssistan
         yield api
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="module")
+def home_assistant(module_artifacts: Path, runtime_venv: Path) -> Iterator[HomeAssistantApi]:
+    """Start a fresh Home Assistant for the module's tests."""
+    with fresh_home_assistant(runtime_venv, module_artifacts / "config") as api:
+        yield api
 
 
 @pytest.fixture(scope="session")
@@ -92,7 +140,7 @@ def page(browser: Browser, artifacts: Path, request: pytest.FixtureRequest) -> I
     """Open a page; keep a screenshot of it when the test fails."""
     # The frontend's service worker reloads the page once it takes control, which would cut the test's steps
     # short at a random point; what the test checks does not depend on it.
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, service_workers="block")
+    context = browser.new_context(viewport=VIEWPORT, service_workers="block")
     context.set_default_timeout(60_000)
     page = context.new_page()
     yield page

@@ -5,11 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 import re
 import time
+from typing import TYPE_CHECKING
 
-from _develop import DEMO_PASSWORD, DEMO_USERNAME
 from _ha_api import HomeAssistantApi
-from _stack import DOMAIN
+from _stack import DEFAULT_PROFILE, DOMAIN
 from playwright.sync_api import Locator, Page, expect
+import pytest
+
+from .ui import call_ws, log_in
+
+if TYPE_CHECKING:
+    from .conftest import Meters
+
+# What a failed integration looks like on an integration card or in a notification.
+FAILED = re.compile(r"Failed setup|Failed to set up|retry|Not loaded|could not be set up", re.IGNORECASE)
 
 # One sensor row as the accessibility tree reads it: "- text: Voltage phase 1 230 V". A row not updated yet reads
 # "Voltage phase 1 Unknown": units are short.
@@ -38,17 +47,20 @@ def wait_for_a_change(card: Locator, timeout: float) -> tuple[str, str, str]:
     raise AssertionError(f"no value changed on the device page within {timeout:.0f} s: {first}")
 
 
-def test_add_meter_through_the_ui(page: Page, home_assistant: HomeAssistantApi, meter_url: str, artifacts: Path):
+@pytest.fixture(scope="module")
+def meter_url(meters: Meters) -> str:
+    """Serve the demo's simulated meter."""
+    return meters.start(DEFAULT_PROFILE)
+
+
+def test_add_meter_through_the_ui(page: Page, home_assistant: HomeAssistantApi, meter_url: str, module_artifacts: Path):
     started = time.monotonic()
     steps: list[str] = []
 
     def step(what: str) -> None:
         steps.append(f"{time.monotonic() - started:6.1f} s  {what}")
 
-    page.goto(home_assistant.base_url)
-    page.get_by_role("textbox", name="Username").fill(DEMO_USERNAME)
-    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, home_assistant)
     page.get_by_role("link", name="Settings").click()
     step("logged in")
 
@@ -84,7 +96,26 @@ def test_add_meter_through_the_ui(page: Page, home_assistant: HomeAssistantApi, 
     # first change has been seen up to two windows after the device page opened.
     name, before, after = wait_for_a_change(sensors, timeout=200)
     step(f"live: {name} went from {before} to {after}")
-    page.screenshot(path=artifacts / "device-page.png")
-    page.screenshot(path=artifacts / "device-page-full.png", full_page=True)
-    (artifacts / "steps.txt").write_text("\n".join(steps) + "\n")
+    page.screenshot(path=module_artifacts / "device-page.png")
+    page.screenshot(path=module_artifacts / "device-page-full.png", full_page=True)
+    (module_artifacts / "steps.txt").write_text("\n".join(steps) + "\n")
     print("\n" + "\n".join(steps))  # noqa: T201 - how long each step took, for the report
+
+
+def test_first_screen_shows_nothing_failed(page: Page, home_assistant: HomeAssistantApi, module_artifacts: Path):
+    """After log-in, neither the first screen nor Devices & services shows an integration that failed."""
+    log_in(page, home_assistant)
+    expect(page.get_by_role("heading").first).to_be_visible()
+    page.screenshot(path=module_artifacts / "first-screen.png")
+    assert not FAILED.search(first_screen := page.locator("body").aria_snapshot()), first_screen
+
+    page.goto(f"{home_assistant.base_url}/config/integrations/dashboard")
+    cards = page.locator("ha-integration-card")
+    expect(cards.filter(has_text="Linky Local")).to_be_visible()
+    page.screenshot(path=module_artifacts / "integrations.png")
+    assert not FAILED.search(integrations := page.locator("body").aria_snapshot()), integrations
+    assert [entry for entry in home_assistant.all_config_entries() if entry["state"] != "loaded"] == []
+
+    # The sidebar's counts: notifications, and repairs (on Settings).
+    assert call_ws(page, {"type": "persistent_notification/get"}) == []
+    assert call_ws(page, {"type": "repairs/list_issues"}) == {"issues": []}

@@ -1,0 +1,92 @@
+"""No entity name is cut on a device page, for any simulated meter, in English and in French."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from _ha_api import HomeAssistantApi, wait_for
+from _stack import DEFAULT_PROFILE, DOMAIN, add_meter
+from playwright.sync_api import Page
+import pytest
+
+from .ui import RowName, log_in, open_device_page, row_names, set_language
+
+if TYPE_CHECKING:
+    from .conftest import Meters
+
+PROFILES = (
+    DEFAULT_PROFILE,  # the demo's, shown in the README
+    "standard_tri",
+    "standard_mono",
+    "standard_base",
+    "standard_producer",
+    "historic_base",
+    "historic_hc",
+    "historic_tempo",
+    "historic_ejp",
+    "historic_tri",
+)
+
+
+def has_values(api: HomeAssistantApi, device_id: str) -> bool:
+    """Return whether some entity of the device shows a number."""
+    count = api.render_template(
+        f"{{{{ device_entities('{device_id}') | map('states') | select('is_number') | list | count }}}}"
+    )
+    return int(count) > 0
+
+
+def new_devices(api: HomeAssistantApi, known: set[str]) -> set[str]:
+    """Return the integration's devices not known yet."""
+    return api.device_ids(DOMAIN) - known
+
+
+@pytest.fixture(scope="module")
+def devices(home_assistant: HomeAssistantApi, meters: Meters) -> dict[str, str]:
+    """Add one meter of each profile through the config flow; return each profile's device id, once it has values."""
+    devices: dict[str, str] = {}
+    for profile in PROFILES:
+        known = home_assistant.device_ids(DOMAIN)
+        add_meter(home_assistant, meters.start(profile))
+        new = wait_for(partial(new_devices, home_assistant, known), timeout=300, interval=1, what=profile)
+        (devices[profile],) = new
+    for profile, device_id in devices.items():
+        wait_for(partial(has_values, home_assistant, device_id), timeout=300, interval=1, what=f"{profile}'s values")
+    return devices
+
+
+def cut_rows(page: Page, api: HomeAssistantApi, devices: dict[str, str], language: str, screenshots: Path) -> list[str]:
+    """Open each device page; return its cut names as "profile: text". Screenshot the demo's device page."""
+    cut = []
+    for profile, device_id in devices.items():
+        names: list[RowName] = row_names(open_device_page(page, api, device_id))
+        cut += [f"{profile}: {name}" for name in names if name.cut]
+        if profile == DEFAULT_PROFILE:
+            page.screenshot(path=screenshots / f"device-page-{language}.png")
+    return cut
+
+
+def test_no_name_is_cut(
+    page: Page, home_assistant: HomeAssistantApi, devices: dict[str, str], screenshots: Path, module_artifacts: Path
+):
+    log_in(page, home_assistant)
+    english = cut_rows(page, home_assistant, devices, "en", screenshots)
+    english_names = {name.text for name in row_names(open_device_page(page, home_assistant, devices[DEFAULT_PROFILE]))}
+
+    set_language(page, home_assistant, "fr")
+    wait_for(
+        lambda: (
+            {name.text for name in row_names(open_device_page(page, home_assistant, devices[DEFAULT_PROFILE]))}
+            != english_names
+        ),
+        timeout=300,
+        interval=2,
+        what="the names in French",
+    )
+    french = cut_rows(page, home_assistant, devices, "fr", screenshots)
+
+    report = "\n".join(["English:", *english, "French:", *french])
+    (module_artifacts / "cut-names.txt").write_text(report + "\n")
+    assert not english + french, f"entity names cut on the device page:\n{report}"
