@@ -52,15 +52,16 @@ logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 # A winter weekday morning: Tempo colours, peak hours, heating.
 START = datetime(2026, 1, 15, 7, 30, tzinfo=UTC)
 TITLES = {
-    Profile.HISTORIC_BASE: "Linky monophasé (historique)",
-    Profile.HISTORIC_HC: "Linky monophasé (historique)",
-    Profile.HISTORIC_TEMPO: "Linky monophasé (historique)",
-    Profile.HISTORIC_EJP: "Linky monophasé (historique)",
-    Profile.HISTORIC_TRI: "Linky triphasé (historique)",
-    Profile.STANDARD_MONO: "Linky monophasé (standard)",
-    Profile.STANDARD_TRI: "Linky triphasé (standard)",
-    Profile.STANDARD_TRI_PRODUCER: "Linky triphasé producteur (standard)",
-    Profile.STANDARD_PRODUCER: "Linky monophasé producteur (standard)",
+    Profile.HISTORIC_BASE: "Single-phase (historic TIC)",
+    Profile.HISTORIC_HC: "Single-phase (historic TIC)",
+    Profile.HISTORIC_TEMPO: "Single-phase (historic TIC)",
+    Profile.HISTORIC_EJP: "Single-phase (historic TIC)",
+    Profile.HISTORIC_TRI: "Three-phase (historic TIC)",
+    Profile.STANDARD_BASE: "Single-phase (standard TIC)",
+    Profile.STANDARD_MONO: "Single-phase (standard TIC)",
+    Profile.STANDARD_TRI: "Three-phase (standard TIC)",
+    Profile.STANDARD_TRI_PRODUCER: "Three-phase producer (standard TIC)",
+    Profile.STANDARD_PRODUCER: "Single-phase producer (standard TIC)",
 }
 
 
