@@ -26,7 +26,7 @@ def device_info(entry: LinkyConfigEntry) -> DeviceInfo:
     address = MeterAddress.parse(entry.unique_id or "")
     return DeviceInfo(
         identifiers={(DOMAIN, meter_id(entry))},
-        name="Linky",
+        translation_key=METER_TRANSLATION_KEY,
         manufacturer=address.manufacturer if address else None,
         model_id=address.meter_type_code if address else None,
         hw_version=address.model if address else None,
