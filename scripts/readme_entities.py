@@ -56,6 +56,8 @@ def _only_on(spec: LabelSpec) -> str:
 def _enabled(spec: LabelSpec) -> str:
     if spec.quantity is None:
         return ""
+    if spec.supplier_rank is not None:
+        return "if the contract uses it"
     return ("yes" if spec.enabled else "no") + (", diagnostic" if spec.diagnostic else "")
 
 
