@@ -52,16 +52,16 @@ logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 # A winter weekday morning: Tempo colours, peak hours, heating.
 START = datetime(2026, 1, 15, 7, 30, tzinfo=UTC)
 TITLES = {
-    Profile.HISTORIC_BASE: "Single-phase (historic TIC)",
-    Profile.HISTORIC_HC: "Single-phase (historic TIC)",
-    Profile.HISTORIC_TEMPO: "Single-phase (historic TIC)",
-    Profile.HISTORIC_EJP: "Single-phase (historic TIC)",
-    Profile.HISTORIC_TRI: "Three-phase (historic TIC)",
-    Profile.STANDARD_BASE: "Single-phase (standard TIC)",
-    Profile.STANDARD_MONO: "Single-phase (standard TIC)",
-    Profile.STANDARD_TRI: "Three-phase (standard TIC)",
-    Profile.STANDARD_TRI_PRODUCER: "Three-phase producer (standard TIC)",
-    Profile.STANDARD_PRODUCER: "Single-phase producer (standard TIC)",
+    Profile.HISTORIC_BASE: "Linky – Single-phase (historic TIC)",
+    Profile.HISTORIC_HC: "Linky – Single-phase (historic TIC)",
+    Profile.HISTORIC_TEMPO: "Linky – Single-phase (historic TIC)",
+    Profile.HISTORIC_EJP: "Linky – Single-phase (historic TIC)",
+    Profile.HISTORIC_TRI: "Linky – Three-phase (historic TIC)",
+    Profile.STANDARD_BASE: "Linky – Single-phase (standard TIC)",
+    Profile.STANDARD_MONO: "Linky – Single-phase (standard TIC)",
+    Profile.STANDARD_TRI: "Linky – Three-phase (standard TIC)",
+    Profile.STANDARD_TRI_PRODUCER: "Linky – Three-phase producer (standard TIC)",
+    Profile.STANDARD_PRODUCER: "Linky – Single-phase producer (standard TIC)",
 }
 
 
