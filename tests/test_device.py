@@ -11,7 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.linky_local.tic import Group, parse_horodate
 from linky_tools.simulator import Profile
 
-from .conftest import VirtualMeter
+from .conftest import VirtualMeter, set_up_entry, with_values
 
 
 def energy_sensors(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, bool]:
@@ -67,9 +67,7 @@ async def test_unknown_calendar(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, virtual_meter: VirtualMeter
 ) -> None:
     """A supplier's own calendar keeps "Supplier index N", enabled for the indexes in use: not zero, or in force."""
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up_entry(hass, mock_config_entry)
     replaced = {
         "NGTF": " HC et Week-End ",
         "EASF01": "004432429",
@@ -77,10 +75,7 @@ async def test_unknown_calendar(
         "EASF03": "000000000",
         "NTARF": "03",  # week-end hours: in force, still at zero
     }
-    groups = [
-        Group(group.label, replaced.get(group.label, group.value), group.horodate)
-        for group in virtual_meter.simulator.groups()
-    ]
+    groups = with_values(virtual_meter.simulator.groups(), **replaced)
     for _ in range(3):  # an index is taken once a second frame confirms it
         await virtual_meter.send_groups(hass, mock_config_entry, groups)
     assert enabled(energy_sensors(hass, mock_config_entry)) == [
@@ -110,9 +105,7 @@ async def test_model_in_the_server_language(
 ) -> None:
     """The device is "Linky" in every language; its model, the meter's kind, in the server's language."""
     await hass.config.async_update(language="fr")
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up_entry(hass, mock_config_entry)
     await virtual_meter.send_frames(hass, mock_config_entry)
     [device] = dr.async_entries_for_config_entry(dr.async_get(hass), mock_config_entry.entry_id)
     assert (device.name, device.model) == ("Linky", "Triphasé producteur (TIC standard)")
@@ -163,10 +156,7 @@ async def test_new_contract_renames_the_indexes(
     """Off-peak hours become Tempo: the supplier indexes take the new periods' names, their entity ids unchanged."""
     entity_id = "sensor.linky_off_peak_index"
     assert hass.states.get(entity_id).attributes["friendly_name"] == "Linky Off-peak index"
-    tempo = [
-        Group(group.label, "     TEMPO      " if group.label == "NGTF" else group.value, group.horodate)
-        for group in virtual_meter.simulator.groups()
-    ]
+    tempo = with_values(virtual_meter.simulator.groups(), NGTF="     TEMPO      ")
     await virtual_meter.send_groups(hass, init_integration, tempo)
     await hass.async_block_till_done()  # the entry reloads under the new names
     await virtual_meter.send_groups(hass, init_integration, tempo)

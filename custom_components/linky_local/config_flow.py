@@ -273,7 +273,7 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
         if (usb_id := self._usb_id or await self.hass.async_add_executor_job(_usb_id_at, device)) is not None:
             data |= {CONF_USB_ID: usb_id, CONF_USB_DEVICE: device}
         kind = (await async_kind_names(self.hass)).get(meter_kind(detection.frame).translation_key)
-        self._found = ("Linky" if kind is None else f"Linky – {kind}", data)
+        self._found = ("Linky" if kind is None else f"Linky - {kind}", data)
         return await self.async_step_privacy()
 
     async def async_step_privacy(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
