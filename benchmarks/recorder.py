@@ -37,8 +37,8 @@ from .harness import pytest_command
 
 ROOT = Path(__file__).resolve().parent.parent
 LEVELS = ("live", "minute", "half_hourly", "daily")
-ENERGY = "sensor.linky_triphase_standard_energy_withdrawn"
-PREFIX = "linky_triphase_standard_"
+ENERGY = "sensor.linky_energy_withdrawn"
+PREFIX = "linky_"
 DAY_HOURS = 24.0  # the daily level publishes at the end of a local day: none ends in a shorter run
 TARGETS = {"every_10_s": 5, "every_frame": 30}  # the default level keeps at most 1/5 and 1/30 of their rows
 

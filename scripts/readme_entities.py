@@ -1,6 +1,6 @@
-"""Write the README's entity tables from the label catalogue and the English entity names.
+"""Write the entity tables of docs/entities.md from the label catalogue and the English entity names.
 
-.venv/bin/python scripts/readme_entities.py          rewrite the tables between the README's markers
+.venv/bin/python scripts/readme_entities.py          rewrite the tables between the markers of docs/entities.md
 .venv/bin/python scripts/readme_entities.py --check  exit 1 when they are out of date (tests/test_readme.py)
 """
 
@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 from custom_components.linky_local.entity import translation_key  # noqa: E402
 from custom_components.linky_local.tic import CATALOGUE, LabelSpec, Mode, PrivacyClass, Quantity  # noqa: E402
 
-README = ROOT / "README.md"
+ENTITIES = ROOT / "docs" / "entities.md"
 STRINGS = ROOT / "custom_components" / "linky_local" / "strings.json"
 BEGIN = "<!-- BEGIN entity tables: scripts/readme_entities.py writes them from tic/catalogue.py; do not edit -->"
 END = "<!-- END entity tables -->"
@@ -56,13 +56,15 @@ def _only_on(spec: LabelSpec) -> str:
 def _enabled(spec: LabelSpec) -> str:
     if spec.quantity is None:
         return ""
+    if spec.supplier_rank is not None:
+        return "if the contract uses it"
     return ("yes" if spec.enabled else "no") + (", diagnostic" if spec.diagnostic else "")
 
 
 def mode_table(mode: Mode, names: dict[str, dict[str, str]]) -> str:
     """Return one mode's labels as a Markdown table."""
     lines = [
-        f"#### {MODE_TITLES[mode]}",
+        f"## {MODE_TITLES[mode]}",
         "",
         "| Label | Meaning | Entity | Unit | Enabled | Only on | Privacy |",
         "| --- | --- | --- | --- | --- | --- | --- |",
@@ -92,7 +94,7 @@ def derived_table(names: dict[str, dict[str, str]]) -> str:
         if key not in label_keys
     )
     return (
-        "#### Other entities (decoded from the status register, the relays and the horodates, or about the link)\n\n"
+        "## Other entities (decoded from the status register, the relays and the horodates, or about the link)\n\n"
         + (", ".join(derived) + ".")
     )
 
@@ -105,28 +107,28 @@ def render() -> str:
     return "\n\n".join(parts)
 
 
-def updated(readme: str) -> str:
-    """Return the README with freshly written tables between its markers."""
-    start, end = readme.find(BEGIN), readme.find(END)
+def updated(page: str) -> str:
+    """Return the page with freshly written tables between its markers."""
+    start, end = page.find(BEGIN), page.find(END)
     if start < 0 or end < start:
-        raise SystemExit(f"README.md lacks the markers:\n{BEGIN}\n{END}")
-    return f"{readme[: start + len(BEGIN)]}\n\n{render()}\n\n{readme[end:]}"
+        raise SystemExit(f"docs/entities.md lacks the markers:\n{BEGIN}\n{END}")
+    return f"{page[: start + len(BEGIN)]}\n\n{render()}\n\n{page[end:]}"
 
 
 def main() -> None:
     """Rewrite the tables, or check them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check that the README is up to date")
+    parser.add_argument("--check", action="store_true", help="only check that docs/entities.md is up to date")
     args = parser.parse_args()
-    readme = README.read_text()
-    fresh = updated(readme)
+    page = ENTITIES.read_text()
+    fresh = updated(page)
     if args.check:
-        if fresh != readme:
-            print("README.md's entity tables are out of date: run .venv/bin/python scripts/readme_entities.py")
+        if fresh != page:
+            print("docs/entities.md's tables are out of date: run .venv/bin/python scripts/readme_entities.py")
             raise SystemExit(1)
         return
-    README.write_text(fresh)
-    print("README.md's entity tables written")
+    ENTITIES.write_text(fresh)
+    print("docs/entities.md's tables written")
 
 
 if __name__ == "__main__":

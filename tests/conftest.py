@@ -52,15 +52,16 @@ logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 # A winter weekday morning: Tempo colours, peak hours, heating.
 START = datetime(2026, 1, 15, 7, 30, tzinfo=UTC)
 TITLES = {
-    Profile.HISTORIC_BASE: "Linky monophasé (historique)",
-    Profile.HISTORIC_HC: "Linky monophasé (historique)",
-    Profile.HISTORIC_TEMPO: "Linky monophasé (historique)",
-    Profile.HISTORIC_EJP: "Linky monophasé (historique)",
-    Profile.HISTORIC_TRI: "Linky triphasé (historique)",
-    Profile.STANDARD_MONO: "Linky monophasé (standard)",
-    Profile.STANDARD_TRI: "Linky triphasé (standard)",
-    Profile.STANDARD_TRI_PRODUCER: "Linky triphasé producteur (standard)",
-    Profile.STANDARD_PRODUCER: "Linky monophasé producteur (standard)",
+    Profile.HISTORIC_BASE: "Linky - Single-phase (historic TIC)",
+    Profile.HISTORIC_HC: "Linky - Single-phase (historic TIC)",
+    Profile.HISTORIC_TEMPO: "Linky - Single-phase (historic TIC)",
+    Profile.HISTORIC_EJP: "Linky - Single-phase (historic TIC)",
+    Profile.HISTORIC_TRI: "Linky - Three-phase (historic TIC)",
+    Profile.STANDARD_BASE: "Linky - Single-phase (standard TIC)",
+    Profile.STANDARD_MONO: "Linky - Single-phase (standard TIC)",
+    Profile.STANDARD_TRI: "Linky - Three-phase (standard TIC)",
+    Profile.STANDARD_TRI_PRODUCER: "Linky - Three-phase producer (standard TIC)",
+    Profile.STANDARD_PRODUCER: "Linky - Single-phase producer (standard TIC)",
 }
 
 
@@ -525,11 +526,16 @@ async def init_integration(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, virtual_meter: VirtualMeter
 ) -> MockConfigEntry:
     """Set the entry up and send it enough frames that every entity the meter calls for exists and has a value."""
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up_entry(hass, mock_config_entry)
     await virtual_meter.send_frames(hass, mock_config_entry, FIRST_VALUE_FRAMES)
     return mock_config_entry
+
+
+async def set_up_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add the entry and set it up; its meter has sent nothing yet."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
 
 
 @pytest.fixture

@@ -125,7 +125,7 @@ async def test_the_examples_fire_on_what_the_meter_sends(
 
     assert titles() == []
     await virtual_meter.send_frames(hass, init_integration, 1, after=180)  # 11:01 local: tomorrow is red
-    assert hass.states.get("sensor.linky_triphase_standard_tempo_colour_tomorrow").state == "red"
+    assert hass.states.get("sensor.linky_tempo_tomorrow").state == "red"
     assert sorted(titles()) == ["Jour rouge demain", "Pointe mobile annoncée"]
     assert "(Period 1)" in notified[titles().index("Pointe mobile annoncée")].data["message"]
 

@@ -18,8 +18,8 @@ from linky_tools.simulator import Profile
 from .conftest import VirtualMeter
 
 # The overrun warnings of phases 1 and 2 of the historic three-phase meter.
-PHASE_1_WARNING = "binary_sensor.linky_triphase_historique_overrun_warning_phase_1"
-PHASE_2_WARNING = "binary_sensor.linky_triphase_historique_overrun_warning_phase_2"
+PHASE_1_WARNING = "binary_sensor.linky_overrun_phase_1"
+PHASE_2_WARNING = "binary_sensor.linky_overrun_phase_2"
 
 
 @pytest.fixture(autouse=True)
@@ -62,18 +62,19 @@ async def test_overrun_warning_appearing_late(
     hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
 ) -> None:
     """ADPS makes its warning when the meter first sends it."""
-    entity_id = "binary_sensor.linky_monophase_historique_overrun_warning"
+    entity_id = "binary_sensor.linky_overrun_warning"
     assert hass.states.get(entity_id) is None
     groups = virtual_meter.simulator.groups()
     await virtual_meter.send_groups(hass, init_integration, [*groups, Group("ADPS", "045")])
     assert hass.states.get(entity_id).state == STATE_ON
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_status_flags(
     hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
 ) -> None:
     """The status register's flags and the relays follow the meter."""
-    prefix = "binary_sensor.linky_triphase_producteur_standard"
+    prefix = "binary_sensor.linky"
     status = Status(
         cut_off=CutOff.OVER_POWER,
         over_voltage=True,
@@ -88,11 +89,11 @@ async def test_status_flags(
         [*groups, Group("STGE", status.register()), Group("RELAIS", Relays(True, (False,) * 7).value())],
     )
     for name in (
-        "cut_off_device_open",
+        "cut_off_open",
         "over_voltage",
-        "reference_power_exceeded",
+        "reference_exceeded",
         "meter_clock_degraded",
         "producer_mode",
-        "dry_contact_relay",
+        "dry_contact",
     ):
         assert hass.states.get(f"{prefix}_{name}").state == STATE_ON, name

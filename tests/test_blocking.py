@@ -47,7 +47,7 @@ async def test_nothing_blocks_the_loop(
     await virtual_meter.send_frames(hass, mock_config_entry, 3)
     assert await hass.config_entries.async_reload(mock_config_entry.entry_id)
     await virtual_meter.send_frames(hass, mock_config_entry, 3)
-    assert hass.states.get("sensor.linky_triphase_producteur_standard_apparent_power").state.isdigit()
+    assert hass.states.get("sensor.linky_apparent_power").state.isdigit()
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
     assert mock_config_entry.state is ConfigEntryState.NOT_LOADED
     assert "Detected blocking call" not in caplog.text

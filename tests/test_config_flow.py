@@ -120,7 +120,7 @@ async def choose_privacy(hass: HomeAssistant, result: Mapping[str, Any], **choic
 def meter_entry(device: str, mode: Mode = Mode.STANDARD) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
-        title="Linky monophasé (standard)",
+        title="Linky - Single-phase (standard TIC)",
         unique_id=SERIAL,
         data={CONF_DEVICE: device, CONF_MODE: mode.value, CONF_BAUDRATE: 9600 if mode is Mode.STANDARD else 1200},
     )
@@ -130,9 +130,9 @@ def meter_entry(device: str, mode: Mode = Mode.STANDARD) -> MockConfigEntry:
 @pytest.mark.parametrize(
     ("payload", "mode", "baudrate", "title"),
     [
-        (STANDARD_MONO, "standard", 9600, "Linky monophasé (standard)"),
-        (STANDARD_TRI, "standard", 9600, "Linky triphasé (standard)"),
-        (HISTORIC_MONO, "historic", 1200, "Linky monophasé (historique)"),
+        (STANDARD_MONO, "standard", 9600, "Linky - Single-phase (standard TIC)"),
+        (STANDARD_TRI, "standard", 9600, "Linky - Three-phase (standard TIC)"),
+        (HISTORIC_MONO, "historic", 1200, "Linky - Single-phase (historic TIC)"),
     ],
     ids=["standard", "standard-three-phase", "historic"],
 )
@@ -193,7 +193,7 @@ async def test_user_socket(hass: HomeAssistant, tcp_meter: TalkingTcp) -> None:
     result = await _submit(hass, flow_id, tcp_meter.url)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "Linky monophasé (historique)"
+    assert result["title"] == "Linky - Single-phase (historic TIC)"
     assert result["data"] == {CONF_DEVICE: tcp_meter.url, CONF_MODE: "historic", CONF_BAUDRATE: 1200}
     assert result["result"].unique_id == SERIAL
 

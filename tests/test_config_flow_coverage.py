@@ -80,7 +80,7 @@ def _dongle_entry(device: str, usb_device: str | None = None) -> MockConfigEntry
     """An entry made through USB discovery of DONGLE on `usb_device` (by default, its port)."""
     return MockConfigEntry(
         domain=DOMAIN,
-        title="Linky monophasé (standard)",
+        title="Linky - Single-phase (standard TIC)",
         unique_id=SERIAL,
         data={
             CONF_DEVICE: device,
@@ -117,7 +117,7 @@ async def test_usb_discovery_confirm(hass: HomeAssistant, meter: TalkingPty) -> 
 
     probe.assert_called_once()
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "Linky monophasé (standard)"
+    assert result["title"] == "Linky - Single-phase (standard TIC)"
     assert result["data"] == {
         CONF_DEVICE: meter.path,
         CONF_MODE: "standard",

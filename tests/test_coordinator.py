@@ -18,7 +18,7 @@ from linky_tools.encoder import encode_frame
 
 from .conftest import VirtualMeter, follow, wait_for, with_values, written
 
-PREFIX = "sensor.linky_triphase_producteur_standard"
+PREFIX = "sensor.linky"
 
 
 async def test_index_spike_never_reaches_the_energy_dashboard(
@@ -80,8 +80,8 @@ async def test_values_that_make_no_sense(
     )
     assert hass.states.get(f"{PREFIX}_apparent_power").state == STATE_UNKNOWN
     assert hass.states.get(f"{PREFIX}_cut_off_device").state == STATE_UNKNOWN
-    assert hass.states.get("binary_sensor.linky_triphase_producteur_standard_over_voltage").state == STATE_UNKNOWN
-    assert hass.states.get("binary_sensor.linky_triphase_producteur_standard_dry_contact_relay").state == STATE_UNKNOWN
+    assert hass.states.get("binary_sensor.linky_over_voltage").state == STATE_UNKNOWN
+    assert hass.states.get("binary_sensor.linky_dry_contact").state == STATE_UNKNOWN
     await virtual_meter.send_frames(hass, init_integration)
     assert hass.states.get(f"{PREFIX}_apparent_power").state.isdigit()
     assert hass.states.get(f"{PREFIX}_cut_off_device").state == "closed"
@@ -99,6 +99,7 @@ async def test_index_that_is_not_a_number_is_ignored(
     assert hass.states.get(entity_id).state == before
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_status_register_fields(
     hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
 ) -> None:
@@ -108,12 +109,12 @@ async def test_status_register_fields(
     groups = virtual_meter.simulator.groups()
     await virtual_meter.send_groups(hass, init_integration, with_values(groups, STGE=status.register()))
     assert hass.states.get(f"{PREFIX}_cut_off_device").state == "over_voltage"
-    assert hass.states.get(f"{PREFIX}_supplier_tariff_index").state == "3"
-    assert hass.states.get(f"{PREFIX}_distributor_tariff_index").state == "2"
+    assert hass.states.get(f"{PREFIX}_supplier_period").state == "3"
+    assert hass.states.get(f"{PREFIX}_distributor_period").state == "2"
     assert hass.states.get(f"{PREFIX}_mobile_peak_notice").state == "pm2"
     assert hass.states.get(f"{PREFIX}_mobile_peak").state == "none"
     # Not a Tempo contract: no Tempo colours.
-    assert hass.states.get(f"{PREFIX}_tempo_colour_today") is None
+    assert hass.states.get(f"{PREFIX}_tempo_today") is None
 
 
 async def test_update_entity_while_receiving(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:

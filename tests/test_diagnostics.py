@@ -45,11 +45,11 @@ async def test_device_diagnostics(
     diagnostics = await get_diagnostics_for_device(hass, hass_client, init_integration, device)
     entry_diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
     assert diagnostics.pop("device") == {
-        "name": "Linky triphasé producteur (standard)",
+        "name": "Linky",
         "manufacturer": "Landis+Gyr",
-        "model": "Linky three-phase 60 A (G3)",
+        "model": "Three-phase producer (standard TIC)",
         "model_id": "76",
-        "hw_version": "TIC standard",
+        "hw_version": "Linky three-phase 60 A (G3)",
     }
     assert diagnostics == entry_diagnostics
     assert diagnostics["summary"]["statement"].startswith(

@@ -40,7 +40,7 @@ from .conftest import (
     wait_for,
 )
 
-PREFIX = "sensor.linky_triphase_producteur_standard"
+PREFIX = "sensor.linky"
 ENERGY = f"{PREFIX}_energy_withdrawn"
 POWER = f"{PREFIX}_apparent_power"
 
@@ -295,7 +295,7 @@ async def test_historic_three_phase_short_frame_cycles(
     hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Twenty short frames then a long one while a phase is over its limit: the other values stay published."""
-    prefix = "sensor.linky_triphase_historique"
+    prefix = "sensor.linky"
     decoded: list[Frame] = []
     coordinator = timeline.coordinator
     original = coordinator.values.apply
@@ -308,7 +308,7 @@ async def test_historic_three_phase_short_frame_cycles(
     coordinator.values.apply = watch  # type: ignore[method-assign]
     sent = await timeline.frames(420)
     assert sum(frame.is_short for frame in decoded) >= 2 * 20
-    assert hass.states.get("binary_sensor.linky_triphase_historique_overrun_warning_phase_2") is not None
+    assert hass.states.get("binary_sensor.linky_overrun_phase_2") is not None
     for entity_id in (f"{prefix}_base_index", f"{prefix}_apparent_power", f"{prefix}_tariff_option"):
         assert hass.states.get(entity_id).state not in {STATE_UNAVAILABLE, "unknown"}, entity_id
     assert coordinator.decoder.stats.frames - frames == len(decoded) == sent

@@ -29,7 +29,7 @@ from linky_tools.encoder import encode_frame
 
 from .conftest import Clock, errors_logged
 
-PREFIX = "sensor.linky_triphase_producteur_standard"
+PREFIX = "sensor.linky"
 INDEXES = {"EAST": f"{PREFIX}_energy_withdrawn", "EAIT": f"{PREFIX}_energy_injected"}
 # What replaces the true index in some frames, from the true value `wh` and the last one published, each with a valid
 # checksum. (A value between the last published and the true one is not wrong: the meter went through it.)

@@ -17,8 +17,8 @@ from custom_components.linky_local.tic.link import close_tic, open_tic
 
 from .conftest import Port, PtyPort, TcpPort, VirtualMeter, eventually, fire_after, wait_for
 
-APPARENT_POWER = "sensor.linky_triphase_producteur_standard_apparent_power"
-LINK = "sensor.linky_triphase_producteur_standard_link"
+APPARENT_POWER = "sensor.linky_apparent_power"
+LINK = "sensor.linky_link"
 
 
 @pytest.fixture
@@ -49,15 +49,16 @@ async def test_setup_unload(hass: HomeAssistant, init_integration: MockConfigEnt
 async def test_device(
     hass: HomeAssistant, init_integration: MockConfigEntry, device_registry: dr.DeviceRegistry
 ) -> None:
-    """One device per meter, named after its kind, with its maker and model from its address; no serial number."""
+    """One device per meter named "Linky", its kind as the model, its maker and type from its address; no serial."""
     [device] = dr.async_entries_for_config_entry(device_registry, init_integration.entry_id)
     assert device.identifiers == {(DOMAIN, "041876543210")}
-    assert device.name == "Linky triphasé producteur (standard)"
+    assert device.name == "Linky"
     assert device.manufacturer == "Landis+Gyr"
-    assert device.model == "Linky three-phase 60 A (G3)"
+    assert device.model == "Three-phase producer (standard TIC)"
     assert device.model_id == "76"
-    assert device.hw_version == "TIC standard"
+    assert device.hw_version == "Linky three-phase 60 A (G3)"
     assert device.serial_number is None
+    assert hass.states.get("sensor.linky_apparent_power") is not None
 
 
 async def test_port_missing(hass: HomeAssistant, mock_config_entry: MockConfigEntry) -> None:

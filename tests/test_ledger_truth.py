@@ -33,7 +33,7 @@ from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLev
 from .conftest import Clock, VirtualMeter, start_clock
 from .test_privacy_ledger import POWER, T0, privacy_level  # noqa: F401 - the fixture: the default level
 
-CURRENT = "sensor.linky_triphase_producteur_standard_current_phase_1"
+CURRENT = "sensor.linky_current_phase_1"
 
 
 @pytest.fixture

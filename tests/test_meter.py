@@ -15,15 +15,15 @@ def _frame(mode: Mode, **values: str) -> Frame:
 
 
 @pytest.mark.parametrize(
-    ("frame", "name"),
+    ("frame", "kind"),
     [
-        (_frame(Mode.HISTORIC, ADCO="1", BASE="1", IINST="1", PAPP="1"), "Linky monophasé (historique)"),
-        (_frame(Mode.HISTORIC, ADCO="1", IINST1="1", IINST2="1", IINST3="1", PMAX="1"), "Linky triphasé (historique)"),
-        (_frame(Mode.HISTORIC, ADCO="1", ADIR2="1", IINST1="1", IINST2="1", IINST3="1"), "Linky triphasé (historique)"),
-        (_frame(Mode.STANDARD, ADSC="1", EAST="1", IRMS1="1", SINSTS="1"), "Linky monophasé (standard)"),
-        (_frame(Mode.STANDARD, ADSC="1", IRMS1="1", IRMS2="1", SINSTS1="1"), "Linky triphasé (standard)"),
-        (_frame(Mode.STANDARD, ADSC="1", EAST="1", EAIT="1", SINSTI="1"), "Linky monophasé producteur (standard)"),
-        (_frame(Mode.STANDARD, ADSC="1", URMS3="1", SMAXIN_1="1"), "Linky triphasé producteur (standard)"),
+        (_frame(Mode.HISTORIC, ADCO="1", BASE="1", IINST="1", PAPP="1"), "historic_single_phase"),
+        (_frame(Mode.HISTORIC, ADCO="1", IINST1="1", IINST2="1", IINST3="1", PMAX="1"), "historic_three_phase"),
+        (_frame(Mode.HISTORIC, ADCO="1", ADIR2="1", IINST1="1", IINST2="1", IINST3="1"), "historic_three_phase"),
+        (_frame(Mode.STANDARD, ADSC="1", EAST="1", IRMS1="1", SINSTS="1"), "standard_single_phase"),
+        (_frame(Mode.STANDARD, ADSC="1", IRMS1="1", IRMS2="1", SINSTS1="1"), "standard_three_phase"),
+        (_frame(Mode.STANDARD, ADSC="1", EAST="1", EAIT="1", SINSTI="1"), "standard_single_phase_producer"),
+        (_frame(Mode.STANDARD, ADSC="1", URMS3="1", SMAXIN_1="1"), "standard_three_phase_producer"),
     ],
     ids=[
         "historic",
@@ -35,9 +35,9 @@ def _frame(mode: Mode, **values: str) -> Frame:
         "three-phase-producer",
     ],
 )
-def test_meter_kind(frame: Frame, name: str) -> None:
+def test_meter_kind(frame: Frame, kind: str) -> None:
     """Phases and production show in the labels; the mode is the frame's."""
-    assert meter_kind(frame).name == name
+    assert meter_kind(frame).translation_key == kind
 
 
 def test_serial_number() -> None:

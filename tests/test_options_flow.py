@@ -14,8 +14,8 @@ from custom_components.linky_local.tic.guard import FIRST_VALUE_FRAMES
 
 from .conftest import VirtualMeter
 
-POWER = "sensor.linky_triphase_producteur_standard_apparent_power"
-ENERGY = "sensor.linky_triphase_producteur_standard_energy_withdrawn"
+POWER = "sensor.linky_apparent_power"
+ENERGY = "sensor.linky_energy_withdrawn"
 
 
 async def change_level(hass: HomeAssistant, entry: MockConfigEntry, level: PrivacyLevel) -> None:

@@ -20,7 +20,7 @@ from linky_tools.simulator import Profile
 
 from .conftest import Clock, VirtualMeter, start_clock, written
 
-PREFIX = "sensor.linky_triphase_standard"
+PREFIX = "sensor.linky"
 POWER = f"{PREFIX}_apparent_power"
 VOLTAGE = f"{PREFIX}_voltage_phase_1"
 ENERGY = f"{PREFIX}_energy_withdrawn"
@@ -317,8 +317,8 @@ async def test_an_index_shows_its_last_daily_value_after_a_restart(
 @pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_TRI])
 async def test_historic_short_frames_hold_the_other_signals(hass: HomeAssistant, clock: Clock) -> None:
     """A phase over its limit brings short frames (its currents only): the apparent power holds its last value."""
-    power = "sensor.linky_triphase_historique_apparent_power"
-    current = "sensor.linky_triphase_historique_current_phase_2"
+    power = "sensor.linky_apparent_power"
+    current = "sensor.linky_current_phase_2"
     for second in range(0, 30, 2):
         await clock.send_at(T0 + timedelta(seconds=second), PAPP="01000", IINST2="010")
     short = [Group("ADCO", clock.meter.simulator.serial), Group("IINST1", "005"), Group("IINST2", "070")]
@@ -328,4 +328,4 @@ async def test_historic_short_frames_hold_the_other_signals(hass: HomeAssistant,
     await clock.close(T0 + timedelta(minutes=1))
     assert hass.states.get(power).state == "1000"
     assert hass.states.get(current).state == str(round((10 * 30 + 70 * 29.75) / 59.75))
-    assert hass.states.get("binary_sensor.linky_triphase_historique_overrun_warning_phase_2").state == "on"
+    assert hass.states.get("binary_sensor.linky_overrun_phase_2").state == "on"

@@ -28,7 +28,7 @@ from linky_tools.simulator import Profile
 
 from .conftest import TIMER_PAST, Clock, VirtualMeter
 
-ENERGY = "sensor.linky_triphase_standard_energy_withdrawn"
+ENERGY = "sensor.linky_energy_withdrawn"
 STARTED = datetime(2026, 1, 15, 21, 0, tzinfo=UTC)
 # The recorder compiles the statistics of each five minutes at 10 s past their end.
 COMPILED_AFTER = timedelta(minutes=5, seconds=12)

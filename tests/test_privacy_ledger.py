@@ -22,8 +22,8 @@ from custom_components.linky_local.privacy import PrivacyLevel
 from .conftest import VirtualMeter, start_clock
 
 T0 = datetime(2026, 1, 15, 7, 30, tzinfo=UTC)
-VOLTAGE = "sensor.linky_triphase_producteur_standard_voltage_phase_1"
-POWER = "sensor.linky_triphase_producteur_standard_apparent_power"
+VOLTAGE = "sensor.linky_voltage_phase_1"
+POWER = "sensor.linky_apparent_power"
 
 
 @pytest.fixture

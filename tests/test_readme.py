@@ -1,4 +1,4 @@
-"""The README's entity tables are written from the label catalogue, and kept in step with it."""
+"""The entity tables (docs/entities.md, linked from the README) are written from the label catalogue, and kept in step."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from custom_components.linky_local.tic import CATALOGUE
 
 ROOT = Path(__file__).resolve().parent.parent
+ENTITIES = ROOT / "docs" / "entities.md"
 
 
 @pytest.fixture(name="readme_entities", scope="module")
@@ -22,10 +23,10 @@ def readme_entities_fixture() -> ModuleType:
     return module
 
 
-def test_readme_tables_are_up_to_date(readme_entities: ModuleType) -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert readme_entities.updated(readme) == readme, (
-        "README.md's entity tables are out of date: run .venv/bin/python scripts/readme_entities.py"
+def test_tables_are_up_to_date(readme_entities: ModuleType) -> None:
+    page = ENTITIES.read_text()
+    assert readme_entities.updated(page) == page, (
+        "docs/entities.md's tables are out of date: run .venv/bin/python scripts/readme_entities.py"
     )
 
 
@@ -38,12 +39,20 @@ def test_every_label_has_a_row(readme_entities: ModuleType) -> None:
 
 
 def test_a_stale_table_is_rewritten(readme_entities: ModuleType) -> None:
-    readme = (ROOT / "README.md").read_text()
-    stale = readme.replace("| `EAIT` |", "| `EAIT_OLD` |")
-    assert stale != readme
-    assert readme_entities.updated(stale) == readme
+    page = ENTITIES.read_text()
+    stale = page.replace("| `EAIT` |", "| `EAIT_OLD` |")
+    assert stale != page
+    assert readme_entities.updated(stale) == page
 
 
 def test_missing_markers_are_an_error(readme_entities: ModuleType) -> None:
     with pytest.raises(SystemExit, match="lacks the markers"):
-        readme_entities.updated("# A README without tables\n")
+        readme_entities.updated("# A page without tables\n")
+
+
+def test_the_readme_links_to_the_tables() -> None:
+    """The household's README says where every label's entity is listed, in English and in French."""
+    readme = (ROOT / "README.md").read_text()
+    english, french = readme.split("\n## En français\n")
+    assert "(docs/entities.md)" in english
+    assert "(docs/entities.md)" in french

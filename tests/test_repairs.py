@@ -24,7 +24,7 @@ from linky_tools.simulator import Profile, SimulatedMeter
 from .conftest import START, Clock, errors_logged, not_raw
 
 STRINGS = Path(__file__).parent.parent / "custom_components" / "linky_local" / "strings.json"
-ENERGY = "sensor.linky_triphase_producteur_standard_energy_withdrawn"
+ENERGY = "sensor.linky_energy_withdrawn"
 # Every issue's translation key, each raised by a test below.
 TRANSLATION_KEYS = {
     "silent",

@@ -45,19 +45,22 @@ async def test_sensors(entities_match_snapshot: Callable[[], Awaitable[None]]) -
 async def test_disabled_by_default(
     hass: HomeAssistant, init_integration: MockConfigEntry, entity_registry: er.EntityRegistry
 ) -> None:
-    """Rarely useful sensors are created disabled."""
+    """Rarely useful sensors, and indexes the contract does not use or that repeat another, are created disabled."""
     disabled = sorted(
         reg.unique_id.split("_", 1)[1]
         for reg in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
         if reg.disabled_by is not None
     )
+    # The demo's meter: three-phase producer on a single-rate (BASE) calendar.
     assert disabled == [
         "CCAIN-1",
         "CCASN-1",
-        "EASF07",
-        "EASF08",
-        "EASF09",
-        "EASF10",
+        "DATE",
+        "EASD01",
+        "EASD02",
+        "EASD03",
+        "EASD04",
+        *(f"EASF{n:02}" for n in range(1, 11)),
         "ERQ1",
         "ERQ2",
         "ERQ3",
@@ -78,6 +81,8 @@ async def test_disabled_by_default(
         "SMAXSN3-1",
         "SMAXSN3-1_time",
         "SMAXSN3_time",
+        "STGE_distributor_index",
+        "STGE_supplier_index",
         "UMOY1",
         "UMOY2",
         "UMOY3",
@@ -95,7 +100,7 @@ async def test_label_appearing_late(
     entity_registry: er.EntityRegistry,
 ) -> None:
     """The EJP notice gets its sensor when the meter first sends it, and goes unavailable once it stops."""
-    entity_id = "sensor.linky_monophase_historique_ejp_pre_notice"
+    entity_id = "sensor.linky_ejp_pre_notice"
     assert entity_registry.async_get(entity_id) is None
     groups = virtual_meter.simulator.groups()
     await virtual_meter.send_groups(hass, init_integration, [*groups, Group("PEJP", "30")])
@@ -114,7 +119,7 @@ async def test_restart_restores_late_labels(
     hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
 ) -> None:
     """A sensor made for a label seen once is there again after a restart, before the label comes back."""
-    entity_id = "sensor.linky_triphase_producteur_standard_mobile_peak_1_start"
+    entity_id = "sensor.linky_mobile_peak_1_start"
     groups = virtual_meter.simulator.groups()
     await virtual_meter.send_groups(
         hass, init_integration, [*groups, Group("DPM1", "00", parse_horodate(" 260116060000"))]

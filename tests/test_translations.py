@@ -10,7 +10,9 @@ from homeassistant.helpers.entity import EntityDescription
 import pytest
 
 from custom_components.linky_local.binary_sensor import BINARY_SENSORS
+from custom_components.linky_local.meter import MeterKind
 from custom_components.linky_local.sensor import LINK_SENSORS, SENSORS
+from custom_components.linky_local.tic import Mode
 
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / "linky_local"
 SENSOR_DESCRIPTIONS = [
@@ -66,3 +68,35 @@ def test_english_is_a_copy_of_strings() -> None:
         )
 
     assert keys(load("translations/fr.json")) == keys(strings)
+
+
+# Characters an entity row of a device page shows before it cuts the name, with room to spare: the browser test
+# (tests/e2e) checks the page itself.
+NAME_LENGTH = 20
+
+
+@pytest.mark.parametrize("language", ["strings.json", "translations/fr.json"])
+def test_entity_names_are_short(language: str) -> None:
+    """Every entity name fits a device page's row, in English and in French."""
+    long = {
+        key: translated["name"]
+        for platform in load(language)["entity"].values()
+        for key, translated in platform.items()
+        if len(translated["name"]) > NAME_LENGTH
+    }
+    assert not long, f"names longer than {NAME_LENGTH} characters: {long}"
+
+
+@pytest.mark.parametrize("language", ["strings.json", "translations/fr.json"])
+@pytest.mark.parametrize("mode", list(Mode))
+@pytest.mark.parametrize("three_phase", [False, True])
+@pytest.mark.parametrize("producer", [False, True])
+def test_every_meter_kind_has_a_model_name(language: str, mode: Mode, three_phase: bool, producer: bool) -> None:
+    """The device's model is the meter's kind, in words of the server's language; only standard meters produce."""
+    kind = MeterKind(mode, three_phase, producer)
+    names = load(language)["device"]
+    assert names["meter"]["name"] == "Linky"
+    if producer and mode is Mode.HISTORIC:
+        assert kind.translation_key not in names
+    else:
+        assert names[kind.translation_key]["name"]

@@ -7,6 +7,7 @@ from homeassistant.core import HomeAssistant
 
 from .coordinator import LinkyConfigEntry, LinkyCoordinator
 from .destinations import LeavingWatch
+from .device import async_follow_kind
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
@@ -17,6 +18,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LinkyConfigEntry) -> boo
     await coordinator.async_start()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(await async_follow_kind(hass, entry, coordinator))
     entry.async_on_unload(LeavingWatch(hass, entry).async_start())
     return True
 

@@ -89,8 +89,12 @@ BINARY_SENSORS: Final[dict[Mode, tuple[LinkyBinarySensorEntityDescription, ...]]
     ),
     Mode.STANDARD: (
         *(_warning(spec.label) for spec in CATALOGUE[Mode.STANDARD].values() if spec.quantity is Quantity.PROBLEM),
+        # The cut-off device sensor tells the same and why: this one is for automations that want on/off.
         _status_flag(
-            "cut_off_open", lambda status: status.cut_off is not CutOff.CLOSED, BinarySensorDeviceClass.PROBLEM
+            "cut_off_open",
+            lambda status: status.cut_off is not CutOff.CLOSED,
+            BinarySensorDeviceClass.PROBLEM,
+            entity_registry_enabled_default=False,
         ),
         _status_flag("over_voltage", lambda status: status.over_voltage, BinarySensorDeviceClass.PROBLEM),
         _status_flag(

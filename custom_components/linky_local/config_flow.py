@@ -36,6 +36,7 @@ from homeassistant.helpers.service_info.usb import UsbServiceInfo
 
 from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, CONF_USB_DEVICE, CONF_USB_ID, DOMAIN, MODE_AUTO
 from .coordinator import LinkyConfigEntry
+from .device import async_kind_names
 from .meter import meter_kind, serial_number
 from .privacy import CONF_PRIVACY_LEVEL, DEFAULT_PRIVACY_LEVEL, PrivacyLevel, privacy_level
 from .redaction import filter_line_payloads
@@ -271,7 +272,8 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
         data = _entry_data(device, detection)
         if (usb_id := self._usb_id or await self.hass.async_add_executor_job(_usb_id_at, device)) is not None:
             data |= {CONF_USB_ID: usb_id, CONF_USB_DEVICE: device}
-        self._found = (meter_kind(detection.frame).name, data)
+        kind = (await async_kind_names(self.hass)).get(meter_kind(detection.frame).translation_key)
+        self._found = ("Linky" if kind is None else f"Linky - {kind}", data)
         return await self.async_step_privacy()
 
     async def async_step_privacy(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

@@ -20,7 +20,7 @@ from homeassistant.helpers import entity_registry as er, issue_registry as ir
 
 from .const import DOMAIN
 from .coordinator import LinkyConfigEntry
-from .entity import meter_id
+from .device import meter_id
 from .privacy import FINEST_LEAVING, Signal, finer_than, signal
 from .tic import describe
 

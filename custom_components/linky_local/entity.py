@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import TypedDict
 
 from homeassistant.core import callback
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import LinkyConfigEntry, LinkyCoordinator
+from .device import device_info, meter_id
 from .tic import Group
-from .tic.interpret import MeterAddress
 
 
 def translation_key(label: str) -> str:
     """Return the translation key of a label's entity: `SMAXSN-1` → `smaxsn_1`, `NJOURF+1` → `njourf_plus_1`."""
     return label.lower().replace("-", "_").replace("+", "_plus_")
-
-
-def meter_id(entry: LinkyConfigEntry) -> str:
-    """Return what identifies the meter in unique ids: its serial number, set by the config flow."""
-    return entry.unique_id or entry.entry_id
 
 
 class LinkyEntity(CoordinatorEntity[LinkyCoordinator]):
@@ -39,15 +34,7 @@ class LinkyEntity(CoordinatorEntity[LinkyCoordinator]):
         super().__init__(coordinator)
         entry = coordinator.config_entry
         self._attr_unique_id = f"{meter_id(entry)}_{key}"
-        address = MeterAddress.parse(entry.unique_id or "")
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, meter_id(entry))},
-            name=entry.title,
-            manufacturer=address.manufacturer if address else None,
-            model=address.model if address else None,
-            model_id=address.meter_type_code if address else None,
-            hw_version=f"TIC {coordinator.mode}",
-        )
+        self._attr_device_info = device_info(entry)
         self._shown = self._showing()
 
     @abstractmethod
@@ -75,6 +62,13 @@ class LinkyEntity(CoordinatorEntity[LinkyCoordinator]):
         return False
 
 
+class DescriptionChanges(TypedDict, total=False):
+    """What the meter's first frame changes in an entity's description."""
+
+    translation_key: str
+    entity_registry_enabled_default: bool
+
+
 @dataclass(frozen=True, kw_only=True)
 class LinkyEntityDescription(EntityDescription):
     """An entity made from one label's group; `key` is the unique id's suffix."""
@@ -82,6 +76,9 @@ class LinkyEntityDescription(EntityDescription):
     label: str
     # Whether the label's value calls for the entity (a Tempo colour only on a Tempo contract...).
     exists_fn: Callable[[Group], bool] = lambda _: True
+    # The name and default the labels sent give the entity when it is first made (a supplier index named after its
+    # tariff period); a registered one keeps its name, until the labels call for another (a new contract).
+    adapt_fn: Callable[[Mapping[str, Group]], DescriptionChanges] | None = None
 
 
 class LinkyLabelEntity(LinkyEntity):
@@ -119,22 +116,29 @@ def async_add_label_entities[D: LinkyEntityDescription](
     coordinator = entry.runtime_data
     registry = er.async_get(coordinator.hass)
     registered = {
-        reg.unique_id: reg.entity_id
+        reg.unique_id: reg
         for reg in er.async_entries_for_config_entry(registry, entry.entry_id)
         if reg.domain == domain
     }
     pending: dict[str, list[D]] = {}
     restored: list[D] = []
+    # Entities named by the labels sent, by unique id: their description and the name they were made with.
+    named: dict[str, tuple[D, str | None]] = {}
     for description in descriptions:
         unique_id = f"{meter_id(entry)}_{description.key}"
+        reg = registered.get(unique_id)
         if not coordinator.publisher.creates(description.label):
-            if unique_id in registered:
-                registry.async_remove(registered[unique_id])
+            if reg is not None:
+                registry.async_remove(reg.entity_id)
             continue
-        if unique_id in registered:
+        if reg is None:
+            pending.setdefault(description.label, []).append(description)
+        elif description.adapt_fn is None:
             restored.append(description)
         else:
-            pending.setdefault(description.label, []).append(description)
+            key = reg.translation_key or description.translation_key
+            named[unique_id] = (description, key)
+            restored.append(replace(description, translation_key=key))
     async_add_entities([entity(coordinator, description) for description in restored])
 
     @callback
@@ -144,11 +148,34 @@ def async_add_label_entities[D: LinkyEntityDescription](
         for label in pending.keys() & data.keys():
             waiting: list[D] = []
             for description in pending.pop(label):
-                (new if description.exists_fn(data[label]) else waiting).append(description)
+                if not description.exists_fn(data[label]):
+                    waiting.append(description)
+                elif description.adapt_fn is None:
+                    new.append(description)
+                else:
+                    adapted = replace(description, **description.adapt_fn(data))
+                    named[f"{meter_id(entry)}_{description.key}"] = (description, adapted.translation_key)
+                    new.append(adapted)
             if waiting:
                 pending[label] = waiting
         if new:
             async_add_entities([entity(coordinator, description) for description in new])
+        rename(data)
+
+    @callback
+    def rename(data: Mapping[str, Group]) -> None:
+        """After a change of contract, name the entities after the new calendar: in the registry, then reload."""
+        renamed = False
+        for unique_id, (description, key) in named.items():
+            if description.adapt_fn is None or description.label not in data:
+                continue
+            wanted = description.adapt_fn(data).get("translation_key", description.translation_key)
+            if wanted != key and (entity_id := registry.async_get_entity_id(domain, DOMAIN, unique_id)) is not None:
+                registry.async_update_entity(entity_id, translation_key=wanted)
+                renamed = True
+        if renamed:
+            named.clear()
+            coordinator.hass.config_entries.async_schedule_reload(entry.entry_id)
 
     add_new()
     entry.async_on_unload(coordinator.async_add_listener(add_new))

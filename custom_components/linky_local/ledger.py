@@ -26,7 +26,8 @@ from .binary_sensor import BINARY_SENSORS
 from .const import DOMAIN
 from .coordinator import LinkyConfigEntry, LinkyCoordinator
 from .destinations import Destinations, destinations, exporters
-from .entity import LinkyEntityDescription, meter_id, translation_key
+from .device import meter_id
+from .entity import LinkyEntityDescription, translation_key
 from .privacy import PrivacyLevel, Signal, publishes
 from .sensor import LINK_SENSORS, SENSORS
 from .tic import Mode, PrivacyClass, describe

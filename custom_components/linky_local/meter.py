@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
 
 from .tic import Frame, Mode
 from .tic.catalogue import PRODUCER_LABELS, THREE_PHASE_LABELS
-
-# The meter's names in the words Enedis uses: French, like the meter itself.
-_MODE_NAMES: Final = {Mode.HISTORIC: "historique", Mode.STANDARD: "standard"}
 
 
 def serial_number(frame: Frame) -> str | None:
@@ -26,19 +23,22 @@ class MeterKind:
     producer: bool
 
     @property
-    def name(self) -> str:
-        """Return a name that tells the meter apart without its serial number, e.g. "Linky triphasé (standard)"."""
-        words = ["Linky", "triphasé" if self.three_phase else "monophasé"]
+    def translation_key(self) -> str:
+        """Return the key of the kind's words among the device translations, e.g. `standard_three_phase_producer`."""
+        words = [str(self.mode), "three_phase" if self.three_phase else "single_phase"]
         if self.producer:
-            words.append("producteur")
-        return f"{' '.join(words)} ({_MODE_NAMES[self.mode]})"
+            words.append("producer")
+        return "_".join(words)
+
+
+def kind_of(mode: Mode, labels: Iterable[str]) -> MeterKind:
+    """Tell a meter's kind from the labels it sends: phases and production show in them."""
+    sent = frozenset(labels)
+    return MeterKind(
+        mode=mode, three_phase=not THREE_PHASE_LABELS.isdisjoint(sent), producer=bool(PRODUCER_LABELS & sent)
+    )
 
 
 def meter_kind(frame: Frame) -> MeterKind:
     """Tell the meter's kind from the labels of one of its frames."""
-    labels = frame.groups.keys()
-    return MeterKind(
-        mode=frame.mode,
-        three_phase=not THREE_PHASE_LABELS.isdisjoint(labels),
-        producer=not PRODUCER_LABELS.isdisjoint(labels),
-    )
+    return kind_of(frame.mode, frame.groups.keys())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -23,11 +23,18 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .coordinator import LinkState, LinkyConfigEntry, LinkyCoordinator, MeterSnapshot
-from .entity import LinkyEntity, LinkyEntityDescription, LinkyLabelEntity, async_add_label_entities, translation_key
+from .entity import (
+    DescriptionChanges,
+    LinkyEntity,
+    LinkyEntityDescription,
+    LinkyLabelEntity,
+    async_add_label_entities,
+    translation_key,
+)
 from .publisher import Mean
 from .tic import CATALOGUE, Group, LabelSpec, Mode, Quantity
 from .tic.frame import decimal
-from .tic.interpret import TempoColour, tariff_option, tariff_period, tempo_tomorrow
+from .tic.interpret import TempoColour, calendar_indexes, tariff_option, tariff_period, tempo_tomorrow
 from .tic.status import CutOff, Status
 
 PARALLEL_UPDATES = 0
@@ -47,24 +54,29 @@ class _Measure:
     device_class: SensorDeviceClass | None = None
     state_class: SensorStateClass | None = None
     suggested_unit: str | None = None
+    # Decimals the meter's resolution gives: whole units, or Wh shown in kWh.
+    precision: int | None = None
 
 
 _MEASURES: Final[dict[Quantity, _Measure]] = {
-    Quantity.ENERGY: _Measure(SensorDeviceClass.ENERGY, SensorStateClass.TOTAL_INCREASING, UnitOfEnergy.KILO_WATT_HOUR),
+    Quantity.ENERGY: _Measure(
+        SensorDeviceClass.ENERGY, SensorStateClass.TOTAL_INCREASING, UnitOfEnergy.KILO_WATT_HOUR, precision=3
+    ),
     Quantity.ENERGY_RETURNED: _Measure(
-        SensorDeviceClass.ENERGY, SensorStateClass.TOTAL_INCREASING, UnitOfEnergy.KILO_WATT_HOUR
+        SensorDeviceClass.ENERGY, SensorStateClass.TOTAL_INCREASING, UnitOfEnergy.KILO_WATT_HOUR, precision=3
     ),
     Quantity.REACTIVE_ENERGY: _Measure(
         SensorDeviceClass.REACTIVE_ENERGY,
         SensorStateClass.TOTAL_INCREASING,
         UnitOfReactiveEnergy.KILO_VOLT_AMPERE_REACTIVE_HOUR,
+        precision=3,
     ),
-    Quantity.APPARENT_POWER: _Measure(SensorDeviceClass.APPARENT_POWER, SensorStateClass.MEASUREMENT),
-    Quantity.APPARENT_POWER_KVA: _Measure(SensorDeviceClass.APPARENT_POWER, SensorStateClass.MEASUREMENT),
-    Quantity.ACTIVE_POWER: _Measure(SensorDeviceClass.POWER, SensorStateClass.MEASUREMENT),
-    Quantity.CURRENT: _Measure(SensorDeviceClass.CURRENT, SensorStateClass.MEASUREMENT),
-    Quantity.VOLTAGE: _Measure(SensorDeviceClass.VOLTAGE, SensorStateClass.MEASUREMENT),
-    Quantity.DURATION: _Measure(SensorDeviceClass.DURATION),
+    Quantity.APPARENT_POWER: _Measure(SensorDeviceClass.APPARENT_POWER, SensorStateClass.MEASUREMENT, precision=0),
+    Quantity.APPARENT_POWER_KVA: _Measure(SensorDeviceClass.APPARENT_POWER, SensorStateClass.MEASUREMENT, precision=0),
+    Quantity.ACTIVE_POWER: _Measure(SensorDeviceClass.POWER, SensorStateClass.MEASUREMENT, precision=0),
+    Quantity.CURRENT: _Measure(SensorDeviceClass.CURRENT, SensorStateClass.MEASUREMENT, precision=0),
+    Quantity.VOLTAGE: _Measure(SensorDeviceClass.VOLTAGE, SensorStateClass.MEASUREMENT, precision=0),
+    Quantity.DURATION: _Measure(SensorDeviceClass.DURATION, precision=0),
     Quantity.ENUM: _Measure(SensorDeviceClass.ENUM),
     Quantity.TIMESTAMP: _Measure(SensorDeviceClass.TIMESTAMP),
     Quantity.TEXT: _Measure(),
@@ -113,6 +125,8 @@ class LinkySensorEntityDescription(SensorEntityDescription, LinkyEntityDescripti
     """A sensor whose value comes from one label's group."""
 
     value_fn: Callable[[Group], SensorValue]
+    # What identifies the event the value tells (a peak): the state moves only when it changes.
+    event_fn: Callable[[Group], object] | None = None
 
 
 def _label_description(spec: LabelSpec) -> LinkySensorEntityDescription:
@@ -130,11 +144,36 @@ def _label_description(spec: LabelSpec) -> LinkySensorEntityDescription:
         state_class=None if spec.diagnostic else measure.state_class,
         native_unit_of_measurement=spec.unit,
         suggested_unit_of_measurement=measure.suggested_unit,
+        suggested_display_precision=measure.precision,
         options=[option for option in spec.options if option != TempoColour.UNKNOWN] or None,
         entity_category=EntityCategory.DIAGNOSTIC if spec.diagnostic else None,
         entity_registry_enabled_default=spec.enabled,
         value_fn=value_fn,
+        adapt_fn=None if spec.supplier_rank is None else _supplier_index(spec.supplier_rank),
     )
+
+
+def _supplier_index(rank: int) -> Callable[[Mapping[str, Group]], DescriptionChanges]:
+    """Name a supplier index after its period in a known calendar, and enable it when the contract uses it.
+
+    A known calendar (NGTF) says how many indexes the contract has; for another one, the indexes in use are those
+    not at zero and the one in force (NTARF). A contract of a single index leaves it disabled: EAST counts the same.
+    """
+
+    def adapt(sent: Mapping[str, Group]) -> DescriptionChanges:
+        periods = calendar_indexes(sent["NGTF"].value) if "NGTF" in sent else None
+        if periods is not None:
+            used = set(range(1, len(periods) + 1))
+        else:
+            used = {n for n in range(1, 11) if (group := sent.get(f"EASF{n:02}")) and decimal(group.value)}
+            if (in_force := sent.get("NTARF")) is not None and (number := decimal(in_force.value)) is not None:
+                used.add(number)
+        changes = DescriptionChanges(entity_registry_enabled_default=rank in used and len(used) > 1)
+        if periods is not None and rank <= len(periods):
+            changes["translation_key"] = translation_key(periods[rank - 1])
+        return changes
+
+    return adapt
 
 
 def _on_status[T](field: Callable[[Status], T], default: T) -> Callable[[Group], T]:
@@ -165,6 +204,8 @@ def _stge(
     value: Callable[[Status], str | None],
     options: list[str],
     exists: Callable[[Status], bool] = lambda _: True,
+    *,
+    enabled: bool = True,
 ) -> LinkySensorEntityDescription:
     """Describe an enum sensor of a status register field."""
     return LinkySensorEntityDescription(
@@ -173,6 +214,7 @@ def _stge(
         translation_key=field,
         device_class=SensorDeviceClass.ENUM,
         options=options,
+        entity_registry_enabled_default=enabled,
         value_fn=_on_status(value, None),
         exists_fn=_on_status(exists, default=False),
     )
@@ -195,7 +237,14 @@ def _peak_time(spec: LabelSpec) -> LinkySensorEntityDescription:
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_registry_enabled_default=spec.enabled and not spec.three_phase,
         value_fn=_moment,
+        event_fn=_peak,
     )
+
+
+def _peak(group: Group) -> object:
+    """Return what makes a new peak: another power, or another day; its time alone moving is no new event."""
+    moment = _moment(group)
+    return group.value, None if moment is None else moment.date()
 
 
 # Sensors derived from a label's value: status register fields, today's Tempo colour, times of the maxima.
@@ -213,8 +262,16 @@ _DERIVED: Final[dict[Mode, tuple[LinkySensorEntityDescription, ...]]] = {
     ),
     Mode.STANDARD: (
         _stge("cut_off", lambda status: status.cut_off.name.lower(), [cut_off.name.lower() for cut_off in CutOff]),
-        _stge("supplier_index", lambda status: str(status.supplier_index), [str(n) for n in range(1, 11)]),
-        _stge("distributor_index", lambda status: str(status.distributor_index), [str(n) for n in range(1, 5)]),
+        # NTARF tells the supplier index in force too: its entity is the one enabled.
+        _stge(
+            "supplier_index", lambda status: str(status.supplier_index), [str(n) for n in range(1, 11)], enabled=False
+        ),
+        _stge(
+            "distributor_index",
+            lambda status: str(status.distributor_index),
+            [str(n) for n in range(1, 5)],
+            enabled=False,
+        ),
         _stge("tempo_today", lambda status: _colour(status.tempo_today), _COLOURS, _is_tempo),
         _stge("tempo_tomorrow", lambda status: _colour(status.tempo_tomorrow), _COLOURS, _is_tempo),
         _stge(
@@ -259,6 +316,7 @@ class LinkySensor(LinkyLabelEntity, RestoreSensor):
     _restored: StateType | date | datetime | Decimal = None
     _mean: Mean | None = None
     _reported: Mean | None = None
+    _event: object = None
 
     @property
     def available(self) -> bool:
@@ -286,6 +344,10 @@ class LinkySensor(LinkyLabelEntity, RestoreSensor):
             self._attr_extra_state_attributes = {ATTR_WINDOW_MINUTES: window // timedelta(minutes=1)} if window else {}
             return self._attr_native_value
         group = self.label_group()
+        if group is not None and (event_fn := self.entity_description.event_fn) is not None:
+            if (event := event_fn(group)) == self._event:
+                return self._attr_native_value
+            self._event = event
         self._attr_native_value = self._restored if group is None else self.entity_description.value_fn(group)
         return self._attr_native_value
 

@@ -70,6 +70,9 @@ class LabelSpec:
     # The meter computed the value over time (a maximum, a load-curve point, a mean) or it is the meter's clock: never
     # averaged again; a privacy level publishes its last value at the end of each window, as for an index.
     sampled: bool = False
+    # Rank of a supplier index (EASF01 is 1): its entity is named after the tariff period of a known calendar (NGTF)
+    # and enabled only when the contract uses it, as one of several indexes (a single one repeats EAST).
+    supplier_rank: int | None = None
 
 
 # Cumulative energy indexes: what the index guard checks and what privacy levels publish as an index.
@@ -113,6 +116,7 @@ class _Details(TypedDict, total=False):
     diagnostic: bool
     options: tuple[str, ...]
     sampled: bool
+    supplier_rank: int
 
 
 class _Text(TypedDict):
@@ -228,15 +232,19 @@ _HISTORIC: Final[tuple[LabelSpec, ...]] = (
 _STANDARD: Final[tuple[LabelSpec, ...]] = (
     _standard("ADSC", "meter serial number", ID, kind=TXT),
     _standard("VTIC", "TIC version", TECH, **_TEXT, **_DIAGNOSTIC),
-    _standard("DATE", "meter date and time", TECH, **_MOMENT, diagnostic=True, sampled=True),
+    _standard("DATE", "meter date and time", TECH, **_MOMENT, **_DIAGNOSTIC, sampled=True),
     _standard("NGTF", "supplier tariff calendar name", TARIFF, **_TEXT),
     _standard("LTARF", "current supplier tariff label", TARIFF, **_TEXT),
     _standard("EAST", "total active energy withdrawn", USE, quantity=Quantity.ENERGY),
     *(
-        _standard(f"EASF{n:02}", f"supplier energy index {n}", USE, quantity=Quantity.ENERGY, enabled=n <= 6)
+        _standard(f"EASF{n:02}", f"supplier energy index {n}", USE, quantity=Quantity.ENERGY, supplier_rank=n)
         for n in range(1, 11)
     ),
-    *(_standard(f"EASD{n:02}", f"distributor energy index {n}", USE, quantity=Quantity.ENERGY) for n in range(1, 5)),
+    # Enedis' own split of the same energy (for the distribution part of a bill): not the dashboard's.
+    *(
+        _standard(f"EASD{n:02}", f"distributor energy index {n}", USE, quantity=Quantity.ENERGY, enabled=False)
+        for n in range(1, 5)
+    ),
     _standard("EAIT", "total active energy injected", USE, quantity=Quantity.ENERGY_RETURNED, producer=True),
     *(
         _standard(

@@ -7,6 +7,7 @@ from datetime import time
 from enum import StrEnum
 from typing import Final
 
+from .catalogue import TEMPO_INDEXES
 from .frame import decimal
 
 
@@ -97,6 +98,21 @@ def ptec_value(period: TariffPeriod) -> str:
 def demain_value(colour: TempoColour) -> str:
     """Return the DEMAIN value a meter sends for a colour."""
     return next(value for value, known in _DEMAIN.items() if known is colour)
+
+
+# The supplier calendars (NGTF) whose indexes are well known: each supplier index (EASF01, EASF02...) counts the
+# period the historic label of the same rank names. Other calendars (a supplier's own offers) are not guessed.
+_CALENDAR_INDEXES: Final = {
+    "BASE": ("BASE",),
+    "HPLEINE/CREUSE": ("HCHC", "HCHP"),
+    "TEMPO": tuple(f"BBR{index}" for index in TEMPO_INDEXES),
+    "EJP": ("EJPHN", "EJPHPM"),
+}
+
+
+def calendar_indexes(ngtf: str) -> tuple[str, ...] | None:
+    """Return the historic labels naming a known calendar's supplier indexes, in order; None for another calendar."""
+    return _CALENDAR_INDEXES.get("".join(ngtf.split()).upper())
 
 
 @dataclass(frozen=True, slots=True)
