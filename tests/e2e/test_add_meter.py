@@ -7,12 +7,12 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from _ha_api import HomeAssistantApi
+from _ha_api import HomeAssistantApi, wait_for
 from _stack import DEFAULT_PROFILE, DOMAIN
 from playwright.sync_api import Locator, Page, expect
 import pytest
 
-from .ui import call_ws, log_in
+from .ui import call_ws, log_in, numbers_shown, open_device_page, row_names, set_language
 
 if TYPE_CHECKING:
     from .conftest import Meters
@@ -119,3 +119,18 @@ def test_first_screen_shows_nothing_failed(page: Page, home_assistant: HomeAssis
     # The sidebar's counts: notifications, and repairs (on Settings).
     assert call_ws(page, {"type": "persistent_notification/get"}) == []
     assert call_ws(page, {"type": "repairs/list_issues"}) == {"issues": []}
+
+
+def test_device_page_screenshots(page: Page, home_assistant: HomeAssistantApi, screenshots: Path):
+    """The README's pictures of the demo meter's device page, in English and in French."""
+    (device_id,) = home_assistant.device_ids(DOMAIN)
+    log_in(page, home_assistant)
+    english = {name.text for name in row_names(open_device_page(page, home_assistant, device_id))}
+    page.screenshot(path=screenshots / "device-page-en.png")
+    numbers = numbers_shown(home_assistant, device_id)
+
+    set_language(page, home_assistant, "fr")  # its entities added again: wait for their values
+    wait_for(lambda: numbers_shown(home_assistant, device_id) >= numbers, timeout=300, interval=1, what="values")
+    french = {name.text for name in row_names(open_device_page(page, home_assistant, device_id))}
+    assert french != english
+    page.screenshot(path=screenshots / "device-page-fr.png")

@@ -11,7 +11,7 @@ from _stack import DEFAULT_PROFILE, DOMAIN, add_meter
 from playwright.sync_api import Page
 import pytest
 
-from .ui import RowName, log_in, open_device_page, row_names, set_language
+from .ui import RowName, log_in, numbers_shown, open_device_page, row_names, set_language
 
 if TYPE_CHECKING:
     from .conftest import Meters
@@ -30,14 +30,6 @@ PROFILES = (
 )
 
 
-def has_values(api: HomeAssistantApi, device_id: str) -> bool:
-    """Return whether some entity of the device shows a number."""
-    count = api.render_template(
-        f"{{{{ device_entities('{device_id}') | map('states') | select('is_number') | list | count }}}}"
-    )
-    return int(count) > 0
-
-
 def new_devices(api: HomeAssistantApi, known: set[str]) -> set[str]:
     """Return the integration's devices not known yet."""
     return api.device_ids(DOMAIN) - known
@@ -53,26 +45,23 @@ def devices(home_assistant: HomeAssistantApi, meters: Meters) -> dict[str, str]:
         new = wait_for(partial(new_devices, home_assistant, known), timeout=300, interval=1, what=profile)
         (devices[profile],) = new
     for profile, device_id in devices.items():
-        wait_for(partial(has_values, home_assistant, device_id), timeout=300, interval=1, what=f"{profile}'s values")
+        wait_for(partial(numbers_shown, home_assistant, device_id), timeout=300, interval=1, what=f"{profile}'s values")
     return devices
 
 
-def cut_rows(page: Page, api: HomeAssistantApi, devices: dict[str, str], language: str, screenshots: Path) -> list[str]:
-    """Open each device page; return its cut names as "profile: text". Screenshot the demo's device page."""
+def cut_rows(page: Page, api: HomeAssistantApi, devices: dict[str, str], language: str, artifacts: Path) -> list[str]:
+    """Open each device page; return its cut names as "profile: name (widths)". Keep a screenshot of each page."""
     cut = []
     for profile, device_id in devices.items():
         names: list[RowName] = row_names(open_device_page(page, api, device_id))
         cut += [f"{profile}: {name}" for name in names if name.cut]
-        if profile == DEFAULT_PROFILE:
-            page.screenshot(path=screenshots / f"device-page-{language}.png")
+        page.screenshot(path=artifacts / f"{profile}-{language}.png", full_page=True)
     return cut
 
 
-def test_no_name_is_cut(
-    page: Page, home_assistant: HomeAssistantApi, devices: dict[str, str], screenshots: Path, module_artifacts: Path
-):
+def test_no_name_is_cut(page: Page, home_assistant: HomeAssistantApi, devices: dict[str, str], module_artifacts: Path):
     log_in(page, home_assistant)
-    english = cut_rows(page, home_assistant, devices, "en", screenshots)
+    english = cut_rows(page, home_assistant, devices, "en", module_artifacts)
     english_names = {name.text for name in row_names(open_device_page(page, home_assistant, devices[DEFAULT_PROFILE]))}
 
     set_language(page, home_assistant, "fr")
@@ -85,7 +74,7 @@ def test_no_name_is_cut(
         interval=2,
         what="the names in French",
     )
-    french = cut_rows(page, home_assistant, devices, "fr", screenshots)
+    french = cut_rows(page, home_assistant, devices, "fr", module_artifacts)
 
     report = "\n".join(["English:", *english, "French:", *french])
     (module_artifacts / "cut-names.txt").write_text(report + "\n")

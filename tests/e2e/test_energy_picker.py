@@ -35,11 +35,10 @@ class Contract:
     screenshot: str | None = None  # the README's picture of the picker, in docs/screenshots
 
 
-BASE = Contract("standard_base", frozenset({"Energy withdrawn"}), ("Energy withdrawn",))
+# The README shows the single-rate meter's picker: one choice.
+BASE = Contract("standard_base", frozenset({"Energy withdrawn"}), ("Energy withdrawn",), screenshot="energy-picker")
 # A Tempo household prices each period: one grid connection per index.
-TEMPO = Contract(
-    "standard_tri", frozenset({"Energy withdrawn", *TEMPO_PERIODS}), TEMPO_PERIODS, screenshot="energy-picker"
-)
+TEMPO = Contract("standard_tri", frozenset({"Energy withdrawn", *TEMPO_PERIODS}), TEMPO_PERIODS)
 
 
 @dataclass
@@ -69,11 +68,11 @@ def stat_ids(prefs: Any) -> list[str]:
 
 def test_grid_picker_offers_the_meters_energy_sensors(page: Page, home: Home, screenshots: Path):
     log_in(page, home.api)
-    dialog = open_grid_dialog(page, home.api)
-    offered = picker_items(open_import_picker(dialog))
+    items = open_import_picker(open_grid_dialog(page, home.api))
     page.screenshot(path=home.artifacts / "picker-en.png")
     if home.contract.screenshot:
         page.screenshot(path=screenshots / f"{home.contract.screenshot}-en.png")
+    offered = picker_items(items)
 
     assert len({item.device for item in offered}) == 1, offered  # the meter's own sensors, nothing else
     assert sorted(item.name for item in offered) == sorted(home.contract.offered)
@@ -83,10 +82,11 @@ def test_french_picker(page: Page, home: Home, screenshots: Path):
     log_in(page, home.api)
     set_language(page, home.api, "fr")
     try:
-        offered = picker_items(open_import_picker(open_grid_dialog(page, home.api)))
+        items = open_import_picker(open_grid_dialog(page, home.api))
         page.screenshot(path=home.artifacts / "picker-fr.png")
         if home.contract.screenshot:
             page.screenshot(path=screenshots / f"{home.contract.screenshot}-fr.png")
+        offered = picker_items(items)
     finally:
         set_language(page, home.api, "en")
     assert len(offered) == len(home.contract.offered), offered

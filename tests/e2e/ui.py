@@ -60,6 +60,12 @@ def set_language(page: Page, api: HomeAssistantApi, language: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", language)
 
 
+def numbers_shown(api: HomeAssistantApi, device_id: str) -> int:
+    """Return how many of the device's entities show a number."""
+    template = f"{{{{ device_entities('{device_id}') | map('states') | select('is_number') | list | count }}}}"
+    return int(api.render_template(template))
+
+
 def open_device_page(page: Page, api: HomeAssistantApi, device_id: str) -> Locator:
     """Open a device page; return its entity cards once their rows show."""
     page.goto(f"{api.base_url}/config/devices/device/{device_id}")
