@@ -9,7 +9,7 @@ from pathlib import Path
 import shutil
 import sys
 
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +22,9 @@ from _stack import Child, free_port, prepare_config, start_home_assistant, start
 ARTIFACTS = ROOT / "artifacts" / "e2e"
 SCREENSHOTS = ROOT / "docs" / "screenshots"  # what the README shows
 VIEWPORT = {"width": 1280, "height": 900}
+# Waits on what the page shows, as long as a loaded two-core machine needs (Playwright's default: 5 s).
+TIMEOUT = 60_000
+expect.set_options(timeout=TIMEOUT)
 CHROMIUM = os.environ.get("LINKY_CHROMIUM", "/usr/bin/chromium")
 # Headless, and nothing that would reach beyond localhost.
 CHROMIUM_ARGS = [
@@ -141,7 +144,7 @@ def page(browser: Browser, artifacts: Path, request: pytest.FixtureRequest) -> I
     # The frontend's service worker reloads the page once it takes control, which would cut the test's steps
     # short at a random point; what the test checks does not depend on it.
     context = browser.new_context(viewport=VIEWPORT, service_workers="block")
-    context.set_default_timeout(60_000)
+    context.set_default_timeout(TIMEOUT)
     page = context.new_page()
     yield page
     if request.node.stash.get(FAILED, False):

@@ -119,6 +119,9 @@ def test_first_screen_shows_nothing_failed(page: Page, home_assistant: HomeAssis
     # The sidebar's counts: notifications, and repairs (on Settings).
     assert call_ws(page, {"type": "persistent_notification/get"}) == []
     assert call_ws(page, {"type": "repairs/list_issues"}) == {"issues": []}
+    # Nor does the log: no error, no traceback.
+    log = (module_artifacts / "config" / "home-assistant.log").read_text()
+    assert not [line for line in log.splitlines() if " ERROR " in line or line.startswith("Traceback")], log
 
 
 def test_device_page_screenshots(page: Page, home_assistant: HomeAssistantApi, screenshots: Path):
