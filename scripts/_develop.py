@@ -98,7 +98,6 @@ def run(args: argparse.Namespace, started: float, venv: Path, children: list[Chi
     if args.fresh and config.exists():
         print(f">> Removing {config}")
         shutil.rmtree(config)
-    first_start = not (config / ".storage").exists()
     prepare_config(config)
     device = args.device
     if device is None:
@@ -114,10 +113,6 @@ def run(args: argparse.Namespace, started: float, venv: Path, children: list[Chi
         )
         device = f"socket://127.0.0.1:{args.meter_port}"
     print(f">> Starting Home Assistant on {config} (log: {config / 'home-assistant.log'})")
-    if first_start:
-        print(
-            "   Its first start installs the frontend and a few packages from PyPI: about a minute, more on a slow line."
-        )
     ha, api = start_home_assistant(venv, config)
     children.append(ha)
     log_in(api)

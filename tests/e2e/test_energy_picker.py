@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from _ha_api import HomeAssistantApi, wait_for
 from _stack import DOMAIN, add_meter, live_states
@@ -14,6 +14,9 @@ import pytest
 
 from .conftest import fresh_home_assistant
 from .ui import call_ws, log_in, open_grid_dialog, open_import_picker, pick, picker_items, set_language
+
+if TYPE_CHECKING:
+    from .conftest import Meters
 
 TEMPO_PERIODS = (
     "Tempo blue off-peak",
@@ -51,8 +54,8 @@ class Home:
 
 
 @pytest.fixture(scope="module", params=[BASE, TEMPO], ids=lambda contract: contract.profile)
-def home(request: pytest.FixtureRequest, module_artifacts: Path, runtime_venv: Path, meters: Any) -> Iterator[Home]:
-    """Start Home Assistant with one meter of the contract, added through the config flow."""
+def home(request: pytest.FixtureRequest, module_artifacts: Path, runtime_venv: Path, meters: Meters) -> Iterator[Home]:
+    """Start Home Assistant with one meter of the contract, added through the config flow (its API)."""
     contract: Contract = request.param
     folder = module_artifacts / contract.profile
     with fresh_home_assistant(runtime_venv, folder / "config") as api:

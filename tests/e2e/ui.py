@@ -5,6 +5,7 @@ the language."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from _develop import DEMO_PASSWORD, DEMO_USERNAME
 from _ha_api import HomeAssistantApi
@@ -12,6 +13,8 @@ from playwright.sync_api import Locator, Page, expect
 
 # One entity row's name on a device page: the element Home Assistant cuts with an ellipsis when it is too long.
 ROW_NAME = "hui-generic-entity-row .info"
+# How much room a name may lose when its value gets wider ("0 kWh" becoming "16,966.238 kWh" takes about 60 px).
+TIGHT = 60
 
 
 @dataclass(frozen=True)
@@ -27,9 +30,14 @@ class RowName:
         """Return whether the page cuts the name (an ellipsis)."""
         return self.width > self.shown
 
+    @property
+    def tight(self) -> bool:
+        """Return whether the name fits by less than a wider value takes (the value beside it sets the room)."""
+        return self.width + TIGHT > self.shown
+
     def __str__(self) -> str:
-        """Return the name, and by how much it is cut."""
-        return f"{self.text} ({self.width} px in {self.shown} px)" if self.cut else self.text
+        """Return the name and the room it needs and has."""
+        return f"{self.text} ({self.width} px in {self.shown} px)"
 
 
 def log_in(page: Page, api: HomeAssistantApi) -> None:
@@ -41,7 +49,7 @@ def log_in(page: Page, api: HomeAssistantApi) -> None:
     expect(page.locator("ha-sidebar")).to_be_visible()
 
 
-def call_ws(page: Page, message: dict[str, object]) -> object:
+def call_ws(page: Page, message: dict[str, Any]) -> Any:
     """Send a websocket command through the frontend's own connection; return its result."""
     return page.evaluate("message => document.querySelector('home-assistant').hass.callWS(message)", message)
 
