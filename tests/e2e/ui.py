@@ -84,8 +84,14 @@ def open_device_page(page: Page, api: HomeAssistantApi, device_id: str) -> Locat
 
 def row_names(cards: Locator) -> list[RowName]:
     """Return every entity row's name on the device page, and whether the page cuts it (ellipsis)."""
+    # What a name needs: its overflow when cut, else the width of its text (the element fills the row's room).
     names = cards.locator(ROW_NAME).evaluate_all(
-        "elements => elements.map(e => [e.textContent.trim(), e.scrollWidth, e.clientWidth])"
+        """elements => elements.map(e => {
+            const range = document.createRange();
+            range.selectNodeContents(e);
+            const text = Math.ceil(range.getBoundingClientRect().width);
+            return [e.textContent.trim(), Math.max(e.scrollWidth > e.clientWidth ? e.scrollWidth : 0, text), e.clientWidth];
+        })"""
     )
     return [RowName(text, width, shown) for text, width, shown in names]
 
