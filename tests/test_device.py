@@ -29,12 +29,12 @@ def enabled(sensors: dict[str, bool]) -> list[str]:
 
 
 TEMPO = [
-    "sensor.linky_tempo_blue_off_peak",
-    "sensor.linky_tempo_blue_peak",
-    "sensor.linky_tempo_red_off_peak",
-    "sensor.linky_tempo_red_peak",
-    "sensor.linky_tempo_white_off_peak",
-    "sensor.linky_tempo_white_peak",
+    "sensor.linky_blue_off_peak",
+    "sensor.linky_blue_peak",
+    "sensor.linky_red_off_peak",
+    "sensor.linky_red_peak",
+    "sensor.linky_white_off_peak",
+    "sensor.linky_white_peak",
 ]
 
 
@@ -91,12 +91,12 @@ async def test_named_index_after_a_restart(
     hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
 ) -> None:
     """An index named after its period keeps its name and entity id across a restart, made again at the first frame."""
-    entity_id = "sensor.linky_tempo_red_peak"
-    assert hass.states.get(entity_id).attributes["friendly_name"] == "Linky Tempo red peak"
+    entity_id = "sensor.linky_red_peak"
+    assert hass.states.get(entity_id).attributes["friendly_name"] == "Linky Red peak"
     assert await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
     await virtual_meter.send_frames(hass, init_integration)
-    assert hass.states.get(entity_id).attributes["friendly_name"] == "Linky Tempo red peak"
+    assert hass.states.get(entity_id).attributes["friendly_name"] == "Linky Red peak"
 
 
 @pytest.mark.parametrize("meter_profile", [Profile.STANDARD_TRI_PRODUCER])
@@ -160,4 +160,4 @@ async def test_new_contract_renames_the_indexes(
     await virtual_meter.send_groups(hass, init_integration, tempo)
     await hass.async_block_till_done()  # the entry reloads under the new names
     await virtual_meter.send_groups(hass, init_integration, tempo)
-    assert hass.states.get(entity_id).attributes["friendly_name"] == "Linky Tempo blue off-peak"
+    assert hass.states.get(entity_id).attributes["friendly_name"] == "Linky Blue off-peak"

@@ -49,7 +49,7 @@ async def test_device_diagnostics(
         "manufacturer": "Landis+Gyr",
         "model": "Three-phase producer (standard TIC)",
         "model_id": "76",
-        "hw_version": "Linky three-phase 60 A (G3)",
+        "hw_version": "60 A, G3",
     }
     assert diagnostics == entry_diagnostics
     assert diagnostics["summary"]["statement"].startswith(

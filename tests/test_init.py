@@ -56,7 +56,7 @@ async def test_device(
     assert device.manufacturer == "Landis+Gyr"
     assert device.model == "Three-phase producer (standard TIC)"
     assert device.model_id == "76"
-    assert device.hw_version == "Linky three-phase 60 A (G3)"
+    assert device.hw_version == "60 A, G3"
     assert device.serial_number is None
     assert hass.states.get("sensor.linky_apparent_power") is not None
 

@@ -127,11 +127,11 @@ def test_meter_address() -> None:
         ("62", "Linky single-phase 90 A (G1)"),
         ("63", "Linky three-phase 60 A (G1)"),
         ("64", "Linky single-phase 60 A (G3)"),
-        ("65", "Linky single-phase 90 A (G3 trial)"),
-        ("67", "Linky single-phase 90 A (G1 pilot)"),
-        ("68", "Linky three-phase 60 A (G1 pilot)"),
-        ("70", "Linky single-phase 60 A (G3 interoperability)"),
-        ("71", "Linky three-phase 60 A (G3 interoperability)"),
+        ("65", "Linky single-phase 90 A (G3, trial)"),
+        ("67", "Linky single-phase 90 A (G1, pilot)"),
+        ("68", "Linky three-phase 60 A (G1, pilot)"),
+        ("70", "Linky single-phase 60 A (G3, interoperability)"),
+        ("71", "Linky three-phase 60 A (G3, interoperability)"),
         ("75", "Linky single-phase 90 A (G3)"),
         ("76", "Linky three-phase 60 A (G3)"),
         ("66", None),  # the module of a modular meter: no Linky
@@ -139,4 +139,15 @@ def test_meter_address() -> None:
     ],
 )
 def test_meter_types(code: str, model: str | None) -> None:
-    assert MeterAddress.parse(f"0218{code}000001").model == model
+    address = MeterAddress.parse(f"0218{code}000001")
+    assert address is not None
+    assert address.model == model
+
+
+@pytest.mark.parametrize(("code", "rating"), [("76", "60 A, G3"), ("65", "90 A, G3"), ("68", "60 A, G1")])
+def test_meter_type_rating(code: str, rating: str) -> None:
+    """The rated current and generation: what a device page shows in any language."""
+    address = MeterAddress.parse(f"0218{code}000001")
+    assert address is not None
+    assert address.meter_type is not None
+    assert address.meter_type.rating == rating

@@ -29,7 +29,7 @@ def device_info(entry: LinkyConfigEntry) -> DeviceInfo:
         translation_key=METER_TRANSLATION_KEY,
         manufacturer=address.manufacturer if address else None,
         model_id=address.meter_type_code if address else None,
-        hw_version=address.model if address else None,
+        hw_version=address.meter_type.rating if address and address.meter_type else None,
     )
 
 

@@ -19,12 +19,12 @@ if TYPE_CHECKING:
     from .conftest import Meters
 
 TEMPO_PERIODS = (
-    "Tempo blue off-peak",
-    "Tempo blue peak",
-    "Tempo white off-peak",
-    "Tempo white peak",
-    "Tempo red off-peak",
-    "Tempo red peak",
+    "Blue off-peak",
+    "Blue peak",
+    "White off-peak",
+    "White peak",
+    "Red off-peak",
+    "Red peak",
 )
 
 

@@ -196,20 +196,43 @@ MANUFACTURERS: Final = {
     "84": "Sagemcom",
     "85": "Itron",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class MeterType:
+    """A Linky type of Enedis' list: phases, rated current, generation (G1, G3) and what sets it apart."""
+
+    three_phase: bool
+    amps: int
+    generation: str
+    note: str = ""  # top entry, trial, pilot, interoperability
+
+    @property
+    def description(self) -> str:
+        """Return the type in English words, e.g. "Linky three-phase 60 A (G3)"."""
+        phases = "three-phase" if self.three_phase else "single-phase"
+        return f"Linky {phases} {self.amps} A ({', '.join(filter(None, (self.generation, self.note)))})"
+
+    @property
+    def rating(self) -> str:
+        """Return the rated current and generation, words of no language: "60 A, G3"."""
+        return f"{self.amps} A, {self.generation}"
+
+
 # Every Linky type of the list; 61 enters from the top, the others from the bottom.
 METER_TYPES: Final = {
-    "60": "Linky single-phase 60 A (G1)",
-    "61": "Linky single-phase 60 A (G3, top entry)",
-    "62": "Linky single-phase 90 A (G1)",
-    "63": "Linky three-phase 60 A (G1)",
-    "64": "Linky single-phase 60 A (G3)",
-    "65": "Linky single-phase 90 A (G3 trial)",
-    "67": "Linky single-phase 90 A (G1 pilot)",
-    "68": "Linky three-phase 60 A (G1 pilot)",
-    "70": "Linky single-phase 60 A (G3 interoperability)",
-    "71": "Linky three-phase 60 A (G3 interoperability)",
-    "75": "Linky single-phase 90 A (G3)",
-    "76": "Linky three-phase 60 A (G3)",
+    "60": MeterType(three_phase=False, amps=60, generation="G1"),
+    "61": MeterType(three_phase=False, amps=60, generation="G3", note="top entry"),
+    "62": MeterType(three_phase=False, amps=90, generation="G1"),
+    "63": MeterType(three_phase=True, amps=60, generation="G1"),
+    "64": MeterType(three_phase=False, amps=60, generation="G3"),
+    "65": MeterType(three_phase=False, amps=90, generation="G3", note="trial"),
+    "67": MeterType(three_phase=False, amps=90, generation="G1", note="pilot"),
+    "68": MeterType(three_phase=True, amps=60, generation="G1", note="pilot"),
+    "70": MeterType(three_phase=False, amps=60, generation="G3", note="interoperability"),
+    "71": MeterType(three_phase=True, amps=60, generation="G3", note="interoperability"),
+    "75": MeterType(three_phase=False, amps=90, generation="G3"),
+    "76": MeterType(three_phase=True, amps=60, generation="G3"),
 }
 
 
@@ -235,6 +258,11 @@ class MeterAddress:
         return MANUFACTURERS.get(self.manufacturer_code)
 
     @property
-    def model(self) -> str | None:
-        """Description of the meter type, None for a code not in our table."""
+    def meter_type(self) -> MeterType | None:
+        """The meter's type, None for a code not in our table."""
         return METER_TYPES.get(self.meter_type_code)
+
+    @property
+    def model(self) -> str | None:
+        """Description of the meter type in English words, None for a code not in our table."""
+        return None if (meter_type := self.meter_type) is None else meter_type.description
