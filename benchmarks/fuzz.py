@@ -62,6 +62,7 @@ from tests_protocol.test_fuzz import (
 from .parser import BENCH_SITE, bench_import
 
 ATHERIS = "atheris==3.1.0"
+CRASHES = BENCH_SITE.parent / "fuzz-crashes"
 FULL_CHECK_EVERY = 8
 STREAM_EVERY = 4
 MEMORY_SAMPLE = 20_000  # inputs followed by tracemalloc at most, after as many of warm-up
@@ -263,7 +264,17 @@ def atheris_run(seconds: int) -> tuple[int, int]:
         crashed = result.returncode != 0
         if crashed:
             print("  " + "\n  ".join(output.strip().splitlines()[-25:]))
+            _keep_crashes(Path(work))
     return int(crashed), 0
+
+
+def _keep_crashes(work: Path) -> None:
+    """Copy libFuzzer's crash inputs out of the temporary folder, to replay them (`--atheris-worker FILE`)."""
+    CRASHES.mkdir(parents=True, exist_ok=True)
+    for crash in work.glob("crash-*"):
+        kept = CRASHES / crash.name
+        kept.write_bytes(crash.read_bytes())
+        print(f"  kept {kept}; replay: python -m benchmarks.fuzz --atheris-worker {kept}")
 
 
 def _peak_rss_mb() -> float:

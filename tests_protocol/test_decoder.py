@@ -374,6 +374,19 @@ def test_a_damaged_separator_must_follow_a_cr() -> None:
     assert decoder.stats.damaged_separator_groups == 0
 
 
+@pytest.mark.parametrize("mode", [Mode.HISTORIC, Mode.STANDARD])
+@pytest.mark.parametrize(("first", "second", "counted"), [(0x0E, 0x0E, 1), (0x0E, 0x0A, 0), (0x0A, 0x0E, 1)])
+def test_a_repeated_label_counts_its_kept_group_once(mode: Mode, first: int, second: int, counted: int) -> None:
+    # Found by atheris: a group repeated in one frame, both behind damaged separators, counted twice for one kept.
+    index = Group("BASE" if mode is Mode.HISTORIC else "EAST", "003120691")
+    group = encode_group(mode, index)[1:]
+    identity = encode_group(mode, Group("ADCO" if mode is Mode.HISTORIC else "ADSC", "041"))
+    decoder = Decoder(mode)
+    frame = _one(decoder, b"\x02" + identity + bytes([first]) + group + bytes([second]) + group + b"\x03")
+    assert len(frame.groups) == decoder.stats.groups == 2
+    assert decoder.stats.damaged_separator_groups == counted
+
+
 def test_bytes_after_an_etx_count_as_discarded_until_they_make_a_frame() -> None:
     frame = encode_frame(Mode.HISTORIC, HISTORIC)
     decoder = Decoder()

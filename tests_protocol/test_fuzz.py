@@ -33,7 +33,12 @@ CONTROL = frozenset(b"\x02\x03\x04\r\n")
 SPECIAL = b"\x02\x03\x04\r\n\t \x00\x7f\xff\x0b\x0e\x0f"
 MODES = (None, Mode.HISTORIC, Mode.STANDARD)
 # A mutation: (operation, position, value); positions wrap around the data.
-OPERATIONS = ("flip", "special", "byte", "delete", "duplicate", "parity", "cr_lf", "no_etx", "truncate", "noise")
+OPERATIONS = (
+    *("flip", "special", "byte", "delete", "duplicate", "parity", "cr_lf", "no_etx", "truncate", "noise"),
+    "separators",
+)
+# What some adapters deliver instead of each group's LF (real reports: 0x0B, 0x0E, 0x0F).
+SEPARATORS = sorted(DAMAGED_SEPARATORS)
 type Mutation = tuple[str, int, int]
 
 
@@ -48,7 +53,7 @@ def clean_frames() -> tuple[bytes, ...]:
 
 
 def mutate(data: bytes, mutations: Sequence[Mutation]) -> bytes:
-    """Apply line faults: flipped bits, inserted or lost bytes, parity in bit 7, CR turned into LF, ETX lost."""
+    """Apply line faults: flipped bits, inserted or lost bytes, parity in bit 7, CR into LF, ETX lost, LF damaged."""
     out = bytearray(data)
     for operation, position, value in mutations:
         at = position % (len(out) + 1)
@@ -73,6 +78,8 @@ def mutate(data: bytes, mutations: Sequence[Mutation]) -> bytes:
                 del out[at:]
             case "noise":
                 out[at:at] = bytes((value * (n + 7)) & 0xFF for n in range(value % 32 + 1))
+            case "separators":
+                out[at:] = out[at:].replace(b"\n", bytes([SEPARATORS[value % len(SEPARATORS)]]))
     return bytes(out)
 
 

@@ -209,25 +209,22 @@ class Decoder:
 
     def _standard_groups(self, body: bytes) -> dict[str, Group]:
         groups: dict[str, Group] = {}
-        recovered = 0
+        recovered: set[str] = set()
         for damaged, covered, label, horodate, value, check in _STANDARD_GROUP.findall(body):
             if not covered:
                 self.stats.malformed_groups += 1
             elif checksum(covered) != check[0]:
                 self.stats.checksum_errors += 1
-            elif not horodate:
+            elif not horodate or (moment := parse_horodate(horodate.decode())):
                 name = label.decode()
-                groups[name] = Group(name, value.decode())
+                groups[name] = Group(name, value.decode(), moment if horodate else None)
                 if damaged:
-                    recovered += 1
-            elif moment := parse_horodate(horodate.decode()):
-                name = label.decode()
-                groups[name] = Group(name, value.decode(), moment)
-                if damaged:
-                    recovered += 1
+                    recovered.add(name)
+                elif recovered:  # a label repeated in a frame keeps its last group
+                    recovered.discard(name)
             else:
                 self.stats.malformed_groups += 1
-        self.stats.damaged_separator_groups += recovered
+        self.stats.damaged_separator_groups += len(recovered)
         return groups
 
     def _historic_groups(self, body: bytes) -> dict[str, Group]:
@@ -259,7 +256,8 @@ class Decoder:
 def _check_historic(found: list[_HistoricMatch], method: int) -> tuple[dict[str, Group], int, int, int]:
     """Return the valid groups under a checksum method; count malformed groups, checksum errors, recovered groups."""
     groups: dict[str, Group] = {}
-    malformed = errors = damaged_groups = 0
+    recovered: set[str] = set()
+    malformed = errors = 0
     extra = SP if method == 2 else 0  # method 2 also covers the SP before the checksum
     for damaged, covered, label, value, check in found:
         if not covered:
@@ -270,8 +268,10 @@ def _check_historic(found: list[_HistoricMatch], method: int) -> tuple[dict[str,
             name = label.decode()
             groups[name] = Group(name, value.decode())
             if damaged:
-                damaged_groups += 1
-    return groups, malformed, errors, damaged_groups
+                recovered.add(name)
+            elif recovered:  # a label repeated in a frame keeps its last group
+                recovered.discard(name)
+    return groups, malformed, errors, len(recovered)
 
 
 def _valid_groups_of_other_mode(body: bytes, mode: Mode) -> int:
