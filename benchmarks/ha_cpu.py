@@ -414,7 +414,7 @@ def main() -> None:
             Profile.HISTORIC_BASE, 2, ("live", "minute", "half_hourly", "daily"), teleinfo=True, live_writes=7400
         ),
         *scenario(Profile.HISTORIC_BASE, 64, ("minute",), teleinfo=True),
-        *scenario(Profile.STANDARD_TRI_PRODUCER, 2, ("live", "minute"), teleinfo=False, live_writes=22800),
+        *scenario(Profile.STANDARD_TRI_PRODUCER, 2, ("live", "minute"), teleinfo=False, live_writes=15800),
     ]
     asyncio.run(run(contenders, args.warm_up, args.windows, args.window))
 
