@@ -34,7 +34,16 @@ SPECIAL = b"\x02\x03\x04\r\n\t \x00\x7f\xff\x0b\x0e\x0f"
 MODES = (None, Mode.HISTORIC, Mode.STANDARD)
 # A mutation: (operation, position, value); positions wrap around the data.
 OPERATIONS = (
-    *("flip", "special", "byte", "delete", "duplicate", "parity", "cr_lf", "no_etx", "truncate", "noise"),
+    "flip",
+    "special",
+    "byte",
+    "delete",
+    "duplicate",
+    "parity",
+    "cr_lf",
+    "no_etx",
+    "truncate",
+    "noise",
     "separators",
 )
 # What some adapters deliver instead of each group's LF (real reports: 0x0B, 0x0E, 0x0F).
