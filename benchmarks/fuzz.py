@@ -39,14 +39,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 
-from custom_components.linky_local.tic import (
-    Decoder,
-    checksum as checksum_module,
-    decoder as decoder_module,
-    horodate as horodate_module,
-)
-from custom_components.linky_local.tic.diagnosis import LineMonitor
-from custom_components.linky_local.tic.guard import IndexGuard
+from linky_tic import Decoder, checksum as checksum_module, decoder as decoder_module, horodate as horodate_module
+from linky_tic.diagnosis import LineMonitor
+from linky_tic.guard import IndexGuard
 from tests_protocol.test_fuzz import (
     MODES,
     OPERATIONS,

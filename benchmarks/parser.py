@@ -23,7 +23,7 @@ import sys
 import time
 from types import ModuleType
 
-from custom_components.linky_local.tic import Decoder
+from linky_tic import Decoder
 from linky_tools.simulator import Profile, SimulatedMeter
 
 PYTELEINFO = "pyteleinfo==0.4.0"

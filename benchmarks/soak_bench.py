@@ -47,8 +47,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local.const import DOMAIN
 from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
-from custom_components.linky_local.tic import Decoder, Mode
-from custom_components.linky_local.tic.const import FRAME_PERIOD
+from linky_tic import Decoder, Mode
+from linky_tic.const import FRAME_PERIOD
 from linky_tools.encoder import encode_frame
 from linky_tools.simulator import Fault, SimulatedMeter
 from tests.conftest import Clock, MemoryLine, VirtualMeter

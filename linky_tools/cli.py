@@ -14,9 +14,9 @@ import re
 import sys
 from typing import Any, Final
 
-from custom_components.linky_local.tic.const import FRAME_PERIOD, Mode
-from custom_components.linky_local.tic.decoder import Decoder, DecoderStats
-from custom_components.linky_local.tic.frame import Frame
+from linky_tic.const import FRAME_PERIOD, Mode
+from linky_tic.decoder import Decoder, DecoderStats
+from linky_tic.frame import Frame
 
 from .serve import CaptureReplay, FrameSource, MeterServer, serve_pty, serve_tcp
 from .simulator import Fault, Profile, SimulatedMeter
@@ -136,7 +136,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 async def _read_line(url: str, mode: Mode | None) -> None:
-    from custom_components.linky_local.tic import link
+    from linky_tic import link
 
     detection = await link.detect(url, mode)
     print(
@@ -155,12 +155,7 @@ async def _read_line(url: str, mode: Mode | None) -> None:
 
 
 def _read(args: argparse.Namespace) -> int:
-    from custom_components.linky_local.tic.link import (
-        NothingReceivedError,
-        PortBusyError,
-        Rfc2217NegotiationError,
-        TicLinkError,
-    )
+    from linky_tic.link import NothingReceivedError, PortBusyError, Rfc2217NegotiationError, TicLinkError
 
     hints = {
         PortBusyError: "another program holds the port (stop it, or the integration, first)",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from custom_components.linky_local.tic.checksum import checksum
-from custom_components.linky_local.tic.const import CR, ETX, LF, STX, Mode
-from custom_components.linky_local.tic.frame import Group
+from linky_tic.checksum import checksum
+from linky_tic.const import CR, ETX, LF, STX, Mode
+from linky_tic.frame import Group
 
 
 def encode_group(mode: Mode, group: Group, *, historic_method: int = 1) -> bytes:

@@ -9,8 +9,8 @@ import os
 import re
 from typing import Final, Protocol, Self
 
-from custom_components.linky_local.tic.const import BAUDRATES, Mode
-from custom_components.linky_local.tic.decoder import Decoder
+from linky_tic.const import BAUDRATES, Mode
+from linky_tic.decoder import Decoder
 
 from .simulator import BITS_PER_BYTE
 

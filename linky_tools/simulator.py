@@ -17,11 +17,11 @@ import math
 import random
 from typing import Final
 
-from custom_components.linky_local.tic.catalogue import TEMPO_INDEXES
-from custom_components.linky_local.tic.const import BAUDRATES, CR, EOT, LF, STX, Mode
-from custom_components.linky_local.tic.frame import Group
-from custom_components.linky_local.tic.horodate import Horodate, format_horodate, parse_horodate
-from custom_components.linky_local.tic.interpret import (
+from linky_tic.catalogue import TEMPO_INDEXES
+from linky_tic.const import BAUDRATES, CR, EOT, LF, STX, Mode
+from linky_tic.frame import Group
+from linky_tic.horodate import Horodate, format_horodate, parse_horodate
+from linky_tic.interpret import (
     ProfileBlock,
     Relays,
     TariffOption,
@@ -32,7 +32,7 @@ from custom_components.linky_local.tic.interpret import (
     optarif_value,
     ptec_value,
 )
-from custom_components.linky_local.tic.status import Status
+from linky_tic.status import Status
 
 from .encoder import encode_frame
 

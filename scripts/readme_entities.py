@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from custom_components.linky_local.entity import translation_key  # noqa: E402
-from custom_components.linky_local.tic import CATALOGUE, LabelSpec, Mode, PrivacyClass, Quantity  # noqa: E402
+from linky_tic import CATALOGUE, LabelSpec, Mode, PrivacyClass, Quantity  # noqa: E402
 
 ENTITIES = ROOT / "docs" / "entities.md"
 STRINGS = ROOT / "custom_components" / "linky_local" / "strings.json"

@@ -38,11 +38,17 @@ from syrupy.assertion import SnapshotAssertion
 import custom_components.linky_local  # noqa: F401
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
 from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
+from custom_components.linky_local.linky_tic import Group, Mode
+from custom_components.linky_local.linky_tic.guard import FIRST_VALUE_FRAMES
+from custom_components.linky_local.linky_tic.link import (
+    DETECT_TIMEOUT,
+    PortUnavailableError,
+    TicWriter,
+    close_tic,
+    open_tic,
+)
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 from custom_components.linky_local.publisher import CLOSE_LEAD
-from custom_components.linky_local.tic import Group, Mode
-from custom_components.linky_local.tic.guard import FIRST_VALUE_FRAMES
-from custom_components.linky_local.tic.link import DETECT_TIMEOUT, PortUnavailableError, TicWriter, close_tic, open_tic
 from linky_tools.encoder import encode_frame
 from linky_tools.simulator import BITS_PER_BYTE, Profile, SimulatedMeter
 

@@ -21,9 +21,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
 from custom_components.linky_local.const import DOMAIN
-from custom_components.linky_local.tic import Group
-from custom_components.linky_local.tic.interpret import TempoColour
-from custom_components.linky_local.tic.status import CutOff, Status
+from custom_components.linky_local.linky_tic import Group
+from custom_components.linky_local.linky_tic.interpret import TempoColour
+from custom_components.linky_local.linky_tic.status import CutOff, Status
 from linky_tools.simulator import Profile
 
 from .conftest import VirtualMeter

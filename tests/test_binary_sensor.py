@@ -10,9 +10,9 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.linky_local.tic import Group
-from custom_components.linky_local.tic.interpret import Relays
-from custom_components.linky_local.tic.status import CutOff, Status
+from custom_components.linky_local.linky_tic import Group
+from custom_components.linky_local.linky_tic.interpret import Relays
+from custom_components.linky_local.linky_tic.status import CutOff, Status
 from linky_tools.simulator import Profile
 
 from .conftest import VirtualMeter

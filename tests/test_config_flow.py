@@ -20,9 +20,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local import config_flow
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
+from custom_components.linky_local.linky_tic import Group, Mode
+from custom_components.linky_local.linky_tic.link import DETECT_TIMEOUT, close_tic, detect, open_tic
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
-from custom_components.linky_local.tic import Group, Mode
-from custom_components.linky_local.tic.link import DETECT_TIMEOUT, close_tic, detect, open_tic
 from linky_tools.encoder import encode_frame
 from tests_protocol.peers import hanging_up_server
 

@@ -27,8 +27,8 @@ from custom_components.linky_local.const import (
     CONF_USB_ID,
     DOMAIN,
 )
+from custom_components.linky_local.linky_tic.link import detect
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
-from custom_components.linky_local.tic.link import detect
 
 from .conftest import HeldPorts, TalkingPty
 from .test_config_flow import SERIAL, STANDARD_MONO, choose_privacy, meter_entry

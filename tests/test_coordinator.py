@@ -12,8 +12,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
-from custom_components.linky_local.tic import Group
-from custom_components.linky_local.tic.status import CutOff, Status
+from custom_components.linky_local.linky_tic import Group
+from custom_components.linky_local.linky_tic.status import CutOff, Status
 from linky_tools.encoder import encode_frame
 
 from .conftest import VirtualMeter, follow, wait_for, with_values, written

@@ -8,7 +8,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.linky_local.tic import Group, parse_horodate
+from custom_components.linky_local.linky_tic import Group, parse_horodate
 from linky_tools.simulator import Profile
 
 from .conftest import VirtualMeter, set_up_entry, with_values

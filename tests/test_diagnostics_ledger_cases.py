@@ -11,8 +11,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.linky_local.linky_tic import Group
 from custom_components.linky_local.privacy import PrivacyLevel
-from custom_components.linky_local.tic import Group
 
 from .conftest import VirtualMeter
 

@@ -22,8 +22,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local import coordinator as coordinator_module
 from custom_components.linky_local.coordinator import BACKOFF_MAX, LinkState, LinkyCoordinator
-from custom_components.linky_local.tic import Frame
-from custom_components.linky_local.tic.decoder import MAX_FRAME_BYTES
+from custom_components.linky_local.linky_tic import Frame
+from custom_components.linky_local.linky_tic.decoder import MAX_FRAME_BYTES
 from linky_tools.simulator import Fault, Profile, SimulatedMeter
 
 from .conftest import (

@@ -23,8 +23,8 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.linky_local.coordinator import LinkState
-from custom_components.linky_local.tic import Group, Mode
-from custom_components.linky_local.tic.guard import DISCONTINUITY_FRAMES
+from custom_components.linky_local.linky_tic import Group, Mode
+from custom_components.linky_local.linky_tic.guard import DISCONTINUITY_FRAMES
 from linky_tools.encoder import encode_frame
 
 from .conftest import Clock, errors_logged
@@ -81,7 +81,7 @@ async def test_bogus_indexes_never_reach_the_statistics(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Backwards, too far ahead, repeated twice: each is counted, logged at debug, and never published."""
-    caplog.set_level(logging.DEBUG, logger="custom_components.linky_local.tic.guard")
+    caplog.set_level(logging.DEBUG, logger="custom_components.linky_local.linky_tic.guard")
     states: dict[str, list[str]] = {entity_id: [] for entity_id in INDEXES.values()}
 
     @callback

@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local.const import CONF_DEVICE, DOMAIN
 from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
-from custom_components.linky_local.tic.link import close_tic, open_tic
+from custom_components.linky_local.linky_tic.link import close_tic, open_tic
 
 from .conftest import Port, PtyPort, TcpPort, VirtualMeter, eventually, fire_after, wait_for
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from custom_components.linky_local.linky_tic import Frame, Group, Mode
 from custom_components.linky_local.meter import meter_kind, serial_number
-from custom_components.linky_local.tic import Frame, Group, Mode
 
 
 def _frame(mode: Mode, **values: str) -> Frame:

@@ -9,8 +9,8 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.linky_local.linky_tic.guard import FIRST_VALUE_FRAMES
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, DEFAULT_PRIVACY_LEVEL, PrivacyLevel
-from custom_components.linky_local.tic.guard import FIRST_VALUE_FRAMES
 
 from .conftest import VirtualMeter
 

@@ -13,9 +13,9 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_restore_cache_with_extra_data
 
+from custom_components.linky_local.linky_tic import CATALOGUE, Group, Mode
 from custom_components.linky_local.privacy import PrivacyLevel, Signal, next_boundary, signal
 from custom_components.linky_local.publisher import CLOSE_LEAD, _Accumulator
-from custom_components.linky_local.tic import CATALOGUE, Group, Mode
 from linky_tools.simulator import Profile
 
 from .conftest import Clock, VirtualMeter, start_clock, written

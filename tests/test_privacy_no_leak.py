@@ -18,9 +18,9 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.linky_local.const import CONF_DEVICE, CONF_MODE, DOMAIN, MODE_AUTO
+from custom_components.linky_local.linky_tic import Group
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 from custom_components.linky_local.redaction import filter_line_payloads
-from custom_components.linky_local.tic import Group
 from linky_tools.simulator import Profile, SimulatedMeter
 
 from .conftest import START, PtyPort, VirtualMeter

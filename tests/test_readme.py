@@ -8,7 +8,7 @@ from types import ModuleType
 
 import pytest
 
-from custom_components.linky_local.tic import CATALOGUE
+from custom_components.linky_local.linky_tic import CATALOGUE
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTITIES = ROOT / "docs" / "entities.md"

@@ -15,9 +15,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.linky_local.const import DOMAIN
 from custom_components.linky_local.coordinator import LinkState
 from custom_components.linky_local.health import issue_id
-from custom_components.linky_local.tic import Group, Mode
-from custom_components.linky_local.tic.const import BAUDRATES
-from custom_components.linky_local.tic.diagnosis import SILENCE_SECONDS, WINDOW_SECONDS, Problem
+from custom_components.linky_local.linky_tic import Group, Mode
+from custom_components.linky_local.linky_tic.const import BAUDRATES
+from custom_components.linky_local.linky_tic.diagnosis import SILENCE_SECONDS, WINDOW_SECONDS, Problem
 from linky_tools.encoder import encode_frame
 from linky_tools.simulator import Profile, SimulatedMeter
 

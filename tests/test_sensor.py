@@ -12,8 +12,8 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.linky_local.linky_tic import CATALOGUE, Group, parse_horodate
 from custom_components.linky_local.sensor import SENSORS
-from custom_components.linky_local.tic import CATALOGUE, Group, parse_horodate
 from linky_tools.simulator import Profile
 
 from .conftest import VirtualMeter

@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
 from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
-from custom_components.linky_local.tic import Mode
+from custom_components.linky_local.linky_tic import Mode
 from linky_tools.serve import MeterServer, serve_pty
 from linky_tools.simulator import SimulatedMeter
 

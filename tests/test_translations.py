@@ -10,9 +10,9 @@ from homeassistant.helpers.entity import EntityDescription
 import pytest
 
 from custom_components.linky_local.binary_sensor import BINARY_SENSORS
+from custom_components.linky_local.linky_tic import Mode
 from custom_components.linky_local.meter import MeterKind
 from custom_components.linky_local.sensor import LINK_SENSORS, SENSORS
-from custom_components.linky_local.tic import Mode
 
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / "linky_local"
 SENSOR_DESCRIPTIONS = [

@@ -13,9 +13,9 @@ import sys
 
 import pytest
 
-from custom_components.linky_local.tic import Mode, link
-from custom_components.linky_local.tic.frame import Group
-from custom_components.linky_local.tic.horodate import parse_horodate
+from linky_tic import Mode, link
+from linky_tic.frame import Group
+from linky_tic.horodate import parse_horodate
 from linky_tools import cli
 from linky_tools.encoder import encode_frame
 from linky_tools.serve import serve_tcp

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.linky_local.tic import Decoder, Frame, Group, Mode
-from custom_components.linky_local.tic.checksum import checksum
-from custom_components.linky_local.tic.decoder import MAX_FRAME_BYTES
-from custom_components.linky_local.tic.horodate import parse_horodate
+from linky_tic import Decoder, Frame, Group, Mode
+from linky_tic.checksum import checksum
+from linky_tic.decoder import MAX_FRAME_BYTES
+from linky_tic.horodate import parse_horodate
 from linky_tools.encoder import encode_frame, encode_group
 from linky_tools.simulator import Profile, SimulatedMeter
 

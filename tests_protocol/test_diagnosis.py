@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from custom_components.linky_local.tic import Decoder, Group, Mode
-from custom_components.linky_local.tic.diagnosis import (
+from linky_tic import Decoder, Group, Mode
+from linky_tic.diagnosis import (
     EVIDENCE_FRAMES,
     GARBAGE_BYTES,
     SILENCE_SECONDS,
@@ -18,7 +18,7 @@ from custom_components.linky_local.tic.diagnosis import (
     LineMonitor,
     Problem,
 )
-from custom_components.linky_local.tic.interpret import TariffOption
+from linky_tic.interpret import TariffOption
 from linky_tools.encoder import encode_frame
 from linky_tools.simulator import BITS_PER_BYTE, Fault, Profile, SimulatedMeter
 

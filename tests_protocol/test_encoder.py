@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.linky_local.tic import CATALOGUE, Decoder, Group, Mode, ValueKind, describe
-from custom_components.linky_local.tic.horodate import format_horodate, parse_horodate
+from linky_tic import CATALOGUE, Decoder, Group, Mode, ValueKind, describe
+from linky_tic.horodate import format_horodate, parse_horodate
 from linky_tools.encoder import encode_frame, encode_group
 
 LABELS = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-", min_size=1, max_size=8)

@@ -15,11 +15,11 @@ import tracemalloc
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
-from custom_components.linky_local.tic import Decoder, Frame, Mode
-from custom_components.linky_local.tic.const import ETX, LF, STX
-from custom_components.linky_local.tic.decoder import DAMAGED_SEPARATORS, MAX_FRAME_BYTES
-from custom_components.linky_local.tic.diagnosis import LineMonitor
-from custom_components.linky_local.tic.guard import IndexGuard
+from linky_tic import Decoder, Frame, Mode
+from linky_tic.const import ETX, LF, STX
+from linky_tic.decoder import DAMAGED_SEPARATORS, MAX_FRAME_BYTES
+from linky_tic.diagnosis import LineMonitor
+from linky_tic.guard import IndexGuard
 from linky_tools.encoder import encode_group
 from linky_tools.simulator import Profile, SimulatedMeter
 

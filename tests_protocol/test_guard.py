@@ -10,9 +10,9 @@ import random
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.linky_local.tic import Decoder, Frame, Group, Mode
-from custom_components.linky_local.tic.checksum import checksum
-from custom_components.linky_local.tic.guard import (
+from linky_tic import Decoder, Frame, Group, Mode
+from linky_tic.checksum import checksum
+from linky_tic.guard import (
     DEFAULT_MAX_POWER_VA,
     DISCONTINUITY_FRAMES,
     FIRST_VALUE_FRAMES,
@@ -74,7 +74,7 @@ def test_bogus_first_value_is_never_published() -> None:
 
 def test_backwards_and_jumps_are_rejected_and_logged(caplog: pytest.LogCaptureFixture) -> None:
     guard = _started()
-    with caplog.at_level(logging.DEBUG, logger="custom_components.linky_local.tic.guard"):
+    with caplog.at_level(logging.DEBUG, logger="linky_tic.guard"):
         assert guard.check("BASE", "009999999", 4) is R
         assert guard.check("BASE", "010000055", 4) is J  # 55 Wh in 4 s: more than 54 Wh
     assert guard.check("BASE", "010000054", 4) is A  # the most that fits

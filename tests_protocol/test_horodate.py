@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from custom_components.linky_local.tic.horodate import format_horodate, parse_horodate
+from linky_tic.horodate import format_horodate, parse_horodate
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from datetime import time
 
 import pytest
 
-from custom_components.linky_local.tic.catalogue import DEMAIN_OPTIONS, OPTARIF_OPTIONS, PTEC_OPTIONS
-from custom_components.linky_local.tic.interpret import (
+from linky_tic.catalogue import DEMAIN_OPTIONS, OPTARIF_OPTIONS, PTEC_OPTIONS
+from linky_tic.interpret import (
     MeterAddress,
     ProfileBlock,
     Relays,

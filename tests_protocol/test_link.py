@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.linky_local.tic.decoder import Decoder
-from custom_components.linky_local.tic.link import (
+from linky_tic.decoder import Decoder
+from linky_tic.link import (
     ConnectionClosedError,
     NothingReceivedError,
     PortUnavailableError,

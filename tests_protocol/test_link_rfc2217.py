@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from custom_components.linky_local.tic.link import HostUnreachableError, Rfc2217NegotiationError, open_tic
+from linky_tic.link import HostUnreachableError, Rfc2217NegotiationError, open_tic
 
 
 @pytest.fixture

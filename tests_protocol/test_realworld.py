@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.linky_local.tic import Decoder, Frame, Mode
-from custom_components.linky_local.tic.guard import IndexGuard, Verdict
+from linky_tic import Decoder, Frame, Mode
+from linky_tic.guard import IndexGuard, Verdict
 
 from .conftest import read_capture, realworld_files
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from custom_components.linky_local.tic import Decoder, Frame, Mode
-from custom_components.linky_local.tic.frame import Group
-from custom_components.linky_local.tic.link import close_tic, open_tic
+from linky_tic import Decoder, Frame, Mode
+from linky_tic.frame import Group
+from linky_tic.link import close_tic, open_tic
 from linky_tools.encoder import encode_frame
 from linky_tools.serve import CaptureReplay, MeterServer, serve_pty, serve_tcp
 from linky_tools.simulator import SimulatedMeter

@@ -7,9 +7,9 @@ import itertools
 
 import pytest
 
-from custom_components.linky_local.tic import BAUDRATES, CATALOGUE, Decoder, Frame, Mode
-from custom_components.linky_local.tic.interpret import TempoColour, tariff_period
-from custom_components.linky_local.tic.status import Status
+from linky_tic import BAUDRATES, CATALOGUE, Decoder, Frame, Mode
+from linky_tic.interpret import TempoColour, tariff_period
+from linky_tic.status import Status
 from linky_tools.simulator import SHORT_FRAMES_PER_CYCLE, Fault, Profile, SimulatedMeter, french_offset
 
 WINTER_EVENING = datetime(2026, 1, 14, 20, 50, tzinfo=UTC)  # 21:50 in France

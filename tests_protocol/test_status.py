@@ -7,9 +7,9 @@ from dataclasses import asdict
 from hypothesis import given, strategies as st
 import pytest
 
-from custom_components.linky_local.tic import Mode
-from custom_components.linky_local.tic.interpret import TempoColour
-from custom_components.linky_local.tic.status import CutOff, EuridisOutput, PlcStatus, Status
+from linky_tic import Mode
+from linky_tic.interpret import TempoColour
+from linky_tic.status import CutOff, EuridisOutput, PlcStatus, Status
 
 # Each field, as the reference's worked example 013A0501 reads and as a register with every bit set reads.
 FIELDS = {

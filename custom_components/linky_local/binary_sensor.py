@@ -17,9 +17,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import LinkyConfigEntry
 from .entity import LinkyEntityDescription, LinkyLabelEntity, async_add_label_entities, translation_key
-from .tic import CATALOGUE, Group, Mode, Quantity
-from .tic.interpret import Relays
-from .tic.status import CutOff, Status
+from .linky_tic import CATALOGUE, CutOff, Group, Mode, Quantity, Relays, Status
 
 PARALLEL_UPDATES = 0
 

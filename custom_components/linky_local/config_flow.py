@@ -37,11 +37,7 @@ from homeassistant.helpers.service_info.usb import UsbServiceInfo
 from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, CONF_USB_DEVICE, CONF_USB_ID, DOMAIN, MODE_AUTO
 from .coordinator import LinkyConfigEntry
 from .device import async_kind_names
-from .meter import meter_kind, serial_number
-from .privacy import CONF_PRIVACY_LEVEL, DEFAULT_PRIVACY_LEVEL, PrivacyLevel, privacy_level
-from .redaction import filter_line_payloads
-from .tic import Mode
-from .tic.link import (
+from .linky_tic import (
     ConnectionClosedError,
     ConnectionRefusedLinkError,
     Detection,
@@ -49,6 +45,7 @@ from .tic.link import (
     HostNotFoundError,
     HostUnreachableError,
     InvalidPortError,
+    Mode,
     NothingReceivedError,
     PermissionRefusedError,
     PortBusyError,
@@ -58,6 +55,9 @@ from .tic.link import (
     TicLinkError,
     detect,
 )
+from .meter import meter_kind, serial_number
+from .privacy import CONF_PRIVACY_LEVEL, DEFAULT_PRIVACY_LEVEL, PrivacyLevel, privacy_level
+from .redaction import filter_line_payloads
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -20,13 +20,21 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
 from .health import LineHealth
+from .linky_tic import (
+    FRAME_PERIOD,
+    Decoder,
+    Frame,
+    Group,
+    LineProtocol,
+    Mode,
+    TicLinkError,
+    TicTransport,
+    close_transport,
+    connect_tic,
+)
 from .privacy import PrivacyLevel, privacy_level
 from .publisher import Mean, Publisher
 from .redaction import filter_line_payloads
-from .tic import Decoder, Frame, Group, Mode
-from .tic.const import FRAME_PERIOD
-from .tic.line import LineProtocol
-from .tic.link import TicLinkError, TicTransport, close_transport, connect_tic
 from .values import MeterValues
 
 _LOGGER = logging.getLogger(__name__)

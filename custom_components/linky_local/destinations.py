@@ -21,8 +21,8 @@ from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from .const import DOMAIN
 from .coordinator import LinkyConfigEntry
 from .device import meter_id
+from .linky_tic import describe
 from .privacy import FINEST_LEAVING, Signal, finer_than, signal
-from .tic import describe
 
 ASSIST: Final = "conversation"
 CLOUD: Final = "cloud"

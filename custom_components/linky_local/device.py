@@ -9,8 +9,8 @@ from homeassistant.helpers.translation import async_get_translations
 
 from .const import DOMAIN
 from .coordinator import LinkyConfigEntry, LinkyCoordinator
+from .linky_tic import MeterAddress
 from .meter import MeterKind, kind_of
-from .tic.interpret import MeterAddress
 
 # The device's own translation key: its name, "Linky" in every language; a second meter's entity ids get "_2".
 METER_TRANSLATION_KEY = "meter"

@@ -16,8 +16,7 @@ from homeassistant.helpers.device_registry import DeviceEntry
 from .const import CONF_DEVICE, CONF_USB_DEVICE, CONF_USB_ID
 from .coordinator import LinkyConfigEntry
 from .ledger import Words, as_diagnostics, async_read
-from .tic import PrivacyClass, describe
-from .tic.interpret import MeterAddress
+from .linky_tic import MeterAddress, PrivacyClass, describe
 
 # The port may be a host's address, or a by-id path that names the adapter; the USB identity names it too.
 TO_REDACT = {CONF_DEVICE, CONF_USB_DEVICE, CONF_USB_ID}

@@ -16,7 +16,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .const import DOMAIN
 from .coordinator import LinkyConfigEntry, LinkyCoordinator
 from .device import device_info, meter_id
-from .tic import Group
+from .linky_tic import Group
 
 
 def translation_key(label: str) -> str:

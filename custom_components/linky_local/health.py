@@ -19,9 +19,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 
 from .const import DOMAIN
-from .tic import Decoder, Frame, Mode
-from .tic.diagnosis import WINDOW_SECONDS, Diagnosis, LineMonitor, Problem
-from .tic.interpret import TariffOption
+from .linky_tic import WINDOW_SECONDS, Decoder, Diagnosis, Frame, LineMonitor, Mode, Problem, TariffOption
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from .coordinator import LinkyConfigEntry, LinkyCoordinator
 from .destinations import Destinations, destinations, exporters
 from .device import meter_id
 from .entity import LinkyEntityDescription, translation_key
+from .linky_tic import Mode, PrivacyClass, describe
 from .privacy import PrivacyLevel, Signal, publishes
 from .sensor import LINK_SENSORS, SENSORS
-from .tic import Mode, PrivacyClass, describe
 
 RECENT: Final = timedelta(hours=1)
 _DESCRIPTIONS: Final[dict[Platform, Mapping[Mode, Sequence[LinkyEntityDescription]]]] = {

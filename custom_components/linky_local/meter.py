@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .tic import Frame, Mode
-from .tic.catalogue import PRODUCER_LABELS, THREE_PHASE_LABELS
+from .linky_tic import PRODUCER_LABELS, THREE_PHASE_LABELS, Frame, Mode
 
 
 def serial_number(frame: Frame) -> str | None:

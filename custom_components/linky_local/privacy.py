@@ -9,8 +9,7 @@ from typing import Final
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.util import dt as dt_util
 
-from .tic import LabelSpec, Quantity
-from .tic.catalogue import INDEX_QUANTITIES
+from .linky_tic import INDEX_QUANTITIES, LabelSpec, Quantity
 
 CONF_PRIVACY_LEVEL: Final = "privacy_level"
 

@@ -28,9 +28,8 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
+from .linky_tic import CATALOGUE, Group, Mode, decimal
 from .privacy import PrivacyLevel, Signal, next_boundary, publishes, signal
-from .tic import CATALOGUE, Group, Mode
-from .tic.frame import decimal
 
 CLOSE_LEAD: Final = timedelta(seconds=0.25)
 

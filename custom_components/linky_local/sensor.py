@@ -31,11 +31,22 @@ from .entity import (
     async_add_label_entities,
     translation_key,
 )
+from .linky_tic import (
+    CATALOGUE,
+    CutOff,
+    Group,
+    LabelSpec,
+    Mode,
+    Quantity,
+    Status,
+    TempoColour,
+    calendar_indexes,
+    decimal,
+    tariff_option,
+    tariff_period,
+    tempo_tomorrow,
+)
 from .publisher import Mean
-from .tic import CATALOGUE, Group, LabelSpec, Mode, Quantity
-from .tic.frame import decimal
-from .tic.interpret import TempoColour, calendar_indexes, tariff_option, tariff_period, tempo_tomorrow
-from .tic.status import CutOff, Status
 
 PARALLEL_UPDATES = 0
 

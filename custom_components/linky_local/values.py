@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from .tic import Frame, Group
-from .tic.catalogue import IDENTIFIER_LABELS
-from .tic.frame import SHORT_FRAME_LABELS
-from .tic.guard import IndexGuard
+from .linky_tic import IDENTIFIER_LABELS, SHORT_FRAME_LABELS, Frame, Group, IndexGuard
 
 # A label missing from this many frames in a row that could have carried it is no longer sent: a group dropped for
 # a bad checksum, or a long frame between short ones, does not make it vanish.
