@@ -14,9 +14,7 @@ import re
 import sys
 from typing import Any, Final
 
-from linky_tic.const import FRAME_PERIOD, Mode
-from linky_tic.decoder import Decoder, DecoderStats
-from linky_tic.frame import Frame
+from linky_tic import FRAME_PERIOD, Decoder, DecoderStats, Frame, Mode
 
 from .serve import CaptureReplay, FrameSource, MeterServer, serve_pty, serve_tcp
 from .simulator import Fault, Profile, SimulatedMeter

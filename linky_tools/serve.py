@@ -9,8 +9,7 @@ import os
 import re
 from typing import Final, Protocol, Self
 
-from linky_tic.const import BAUDRATES, Mode
-from linky_tic.decoder import Decoder
+from linky_tic import BAUDRATES, Decoder, Mode
 
 from .simulator import BITS_PER_BYTE
 

@@ -17,24 +17,35 @@ import math
 import random
 from typing import Final
 
-from linky_tic.catalogue import TEMPO_INDEXES
-from linky_tic.const import BAUDRATES, CR, EOT, LF, STX, Mode
-from linky_tic.frame import Group
-from linky_tic.horodate import Horodate, format_horodate, parse_horodate
-from linky_tic.interpret import (
+from linky_tic import (
+    BAUDRATES,
+    TEMPO_INDEXES,
+    Group,
+    Horodate,
+    Mode,
     ProfileBlock,
     Relays,
+    Status,
     TariffOption,
     TariffPeriod,
     TempoColour,
+    parse_horodate,
+)
+
+from .encoder import (
+    CR,
+    EOT,
+    LF,
+    STX,
     day_profile_value,
     demain_value,
+    encode_frame,
+    format_horodate,
     optarif_value,
     ptec_value,
+    relays_value,
+    status_register,
 )
-from linky_tic.status import Status
-
-from .encoder import encode_frame
 
 # A TIC character on the line: start bit, 7 data bits, parity, stop bit.
 BITS_PER_BYTE: Final = 10
@@ -572,7 +583,7 @@ class SimulatedMeter:
             mobile_peak_notice=int(tomorrow is TempoColour.RED),
             mobile_peak=int(red_today),
         )
-        groups.append(Group("STGE", status.register()))
+        groups.append(Group("STGE", status_register(status)))
         if red_today:
             start = datetime.combine(tempo_day, _TEMPO_DAY_START, local.tzinfo)
             groups += [
@@ -583,7 +594,7 @@ class SimulatedMeter:
         groups += [
             Group("MSG1", _NO_MESSAGE),
             Group("PRM", self.prm),
-            Group("RELAIS", Relays(relay_closed, (False,) * 7).value()),
+            Group("RELAIS", relays_value(Relays(relay_closed, (False,) * 7))),
             Group("NTARF", f"{index:02d}"),
             Group("NJOURF", "00"),
             Group("NJOURF+1", "00"),

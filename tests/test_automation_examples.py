@@ -24,6 +24,7 @@ from custom_components.linky_local.const import DOMAIN
 from custom_components.linky_local.linky_tic import Group
 from custom_components.linky_local.linky_tic.interpret import TempoColour
 from custom_components.linky_local.linky_tic.status import CutOff, Status
+from linky_tools.encoder import status_register
 from linky_tools.simulator import Profile
 
 from .conftest import VirtualMeter
@@ -132,11 +133,11 @@ async def test_the_examples_fire_on_what_the_meter_sends(
     # The household draws too much, then the meter trips: what its status register then says.
     today = TempoColour.BLUE
     overrun = Status(reference_power_exceeded=True, tempo_today=today, tempo_tomorrow=TempoColour.RED)
-    await virtual_meter.send_groups(hass, init_integration, [Group("STGE", overrun.register())])
+    await virtual_meter.send_groups(hass, init_integration, [Group("STGE", status_register(overrun))])
     assert [call.data["entity_id"] for call in switched_off] == [["switch.chauffe_eau"]]
     assert titles()[-1] == "Puissance souscrite dépassée"
 
     tripped = Status(cut_off=CutOff.OVER_POWER, tempo_today=today, tempo_tomorrow=TempoColour.RED)
-    await virtual_meter.send_groups(hass, init_integration, [Group("STGE", tripped.register())])
+    await virtual_meter.send_groups(hass, init_integration, [Group("STGE", status_register(tripped))])
     assert titles()[-1] == "Compteur disjoncté"
     assert "(Open: over-power)" in notified[-1].data["message"]

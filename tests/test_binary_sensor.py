@@ -13,6 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.linky_local.linky_tic import Group
 from custom_components.linky_local.linky_tic.interpret import Relays
 from custom_components.linky_local.linky_tic.status import CutOff, Status
+from linky_tools.encoder import relays_value, status_register
 from linky_tools.simulator import Profile
 
 from .conftest import VirtualMeter
@@ -86,7 +87,7 @@ async def test_status_flags(
     await virtual_meter.send_groups(
         hass,
         init_integration,
-        [*groups, Group("STGE", status.register()), Group("RELAIS", Relays(True, (False,) * 7).value())],
+        [*groups, Group("STGE", status_register(status)), Group("RELAIS", relays_value(Relays(True, (False,) * 7)))],
     )
     for name in (
         "cut_off_open",

@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
 from custom_components.linky_local.linky_tic import Group
 from custom_components.linky_local.linky_tic.status import CutOff, Status
-from linky_tools.encoder import encode_frame
+from linky_tools.encoder import encode_frame, status_register
 
 from .conftest import VirtualMeter, follow, wait_for, with_values, written
 
@@ -107,7 +107,7 @@ async def test_status_register_fields(
     assert hass.states.get(f"{PREFIX}_mobile_peak_notice") is None
     status = Status(cut_off=CutOff.OVER_VOLTAGE, supplier_index=3, distributor_index=2, mobile_peak_notice=2)
     groups = virtual_meter.simulator.groups()
-    await virtual_meter.send_groups(hass, init_integration, with_values(groups, STGE=status.register()))
+    await virtual_meter.send_groups(hass, init_integration, with_values(groups, STGE=status_register(status)))
     assert hass.states.get(f"{PREFIX}_cut_off_device").state == "over_voltage"
     assert hass.states.get(f"{PREFIX}_supplier_period").state == "3"
     assert hass.states.get(f"{PREFIX}_distributor_period").state == "2"

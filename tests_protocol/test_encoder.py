@@ -7,9 +7,8 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from linky_tic import CATALOGUE, Decoder, Group, Mode, ValueKind, describe
-from linky_tic.horodate import format_horodate, parse_horodate
-from linky_tools.encoder import encode_frame, encode_group
+from linky_tic import CATALOGUE, Decoder, Group, Mode, ValueKind, describe, parse_horodate
+from linky_tools.encoder import encode_frame, encode_group, format_horodate
 
 LABELS = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-", min_size=1, max_size=8)
 VALUES = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=98)

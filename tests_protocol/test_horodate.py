@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from linky_tic.horodate import format_horodate, parse_horodate
+from linky_tic import parse_horodate
+from linky_tools.encoder import format_horodate
 
 
 @pytest.mark.parametrize(

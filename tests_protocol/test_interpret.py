@@ -15,14 +15,11 @@ from linky_tic.interpret import (
     TariffPeriod,
     TempoColour,
     day_profile,
-    day_profile_value,
-    demain_value,
-    optarif_value,
-    ptec_value,
     tariff_option,
     tariff_period,
     tempo_tomorrow,
 )
+from linky_tools.encoder import day_profile_value, demain_value, optarif_value, ptec_value, relays_value
 
 
 @pytest.mark.parametrize(
@@ -78,8 +75,8 @@ def test_relays() -> None:
     assert Relays.parse("001") == Relays(True, (False,) * 7)
     relays = Relays.parse("130")
     assert relays == Relays(False, (True, False, False, False, False, False, True))
-    assert relays.value() == "130"
-    assert Relays.parse("255").value() == "255"
+    assert relays_value(relays) == "130"
+    assert relays_value(Relays.parse("255")) == "255"
     for value in ("256", "", "0x1", "-01", "\uff11"):
         assert Relays.parse(value) is None
 

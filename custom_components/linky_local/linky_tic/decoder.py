@@ -209,7 +209,7 @@ class Decoder:
 
     def _standard_groups(self, body: bytes) -> dict[str, Group]:
         groups: dict[str, Group] = {}
-        recovered: set[str] = set()
+        separators: dict[str, bytes] = {}
         for damaged, covered, label, horodate, value, check in _STANDARD_GROUP.findall(body):
             if not covered:
                 self.stats.malformed_groups += 1
@@ -218,13 +218,10 @@ class Decoder:
             elif not horodate or (moment := parse_horodate(horodate.decode())):
                 name = label.decode()
                 groups[name] = Group(name, value.decode(), moment if horodate else None)
-                if damaged:
-                    recovered.add(name)
-                elif recovered:  # a label repeated in a frame keeps its last group
-                    recovered.discard(name)
+                separators[name] = damaged
             else:
                 self.stats.malformed_groups += 1
-        self.stats.damaged_separator_groups += len(recovered)
+        self.stats.damaged_separator_groups += _recovered(separators)
         return groups
 
     def _historic_groups(self, body: bytes) -> dict[str, Group]:
@@ -256,7 +253,7 @@ class Decoder:
 def _check_historic(found: list[_HistoricMatch], method: int) -> tuple[dict[str, Group], int, int, int]:
     """Return the valid groups under a checksum method; count malformed groups, checksum errors, recovered groups."""
     groups: dict[str, Group] = {}
-    recovered: set[str] = set()
+    separators: dict[str, bytes] = {}
     malformed = errors = 0
     extra = SP if method == 2 else 0  # method 2 also covers the SP before the checksum
     for damaged, covered, label, value, check in found:
@@ -267,11 +264,13 @@ def _check_historic(found: list[_HistoricMatch], method: int) -> tuple[dict[str,
         else:
             name = label.decode()
             groups[name] = Group(name, value.decode())
-            if damaged:
-                recovered.add(name)
-            elif recovered:  # a label repeated in a frame keeps its last group
-                recovered.discard(name)
-    return groups, malformed, errors, len(recovered)
+            separators[name] = damaged
+    return groups, malformed, errors, _recovered(separators)
+
+
+def _recovered(separators: dict[str, bytes]) -> int:
+    """Count the kept groups that started with a damaged separator (a label repeated in a frame keeps its last)."""
+    return sum(1 for damaged in separators.values() if damaged)
 
 
 def _valid_groups_of_other_mode(body: bytes, mode: Mode) -> int:

@@ -54,15 +54,3 @@ def parse_horodate(raw: str) -> Horodate | None:
     except ValueError:
         return None
     return Horodate(raw=raw, moment=moment, degraded=season.islower())
-
-
-def format_horodate(moment: datetime, *, degraded: bool = False) -> str:
-    """Encode a datetime as a horodate; naive datetimes get the space season."""
-    offset = moment.utcoffset()
-    if offset is None:
-        season = " "
-    else:
-        season = "E" if offset == timedelta(hours=2) else "H"
-        if degraded:
-            season = season.lower()
-    return season + moment.strftime("%y%m%d%H%M%S")

@@ -85,21 +85,6 @@ def tempo_tomorrow(value: str) -> TempoColour | None:
     return _DEMAIN.get(value)
 
 
-def optarif_value(option: TariffOption) -> str:
-    """Return the OPTARIF value a meter sends for an option (a Linky's for Tempo)."""
-    return "BBR(" if option is TariffOption.TEMPO else next(key for key, known in _OPTARIF.items() if known is option)
-
-
-def ptec_value(period: TariffPeriod) -> str:
-    """Return the PTEC value a meter sends for a period."""
-    return period.upper().ljust(4, ".")
-
-
-def demain_value(colour: TempoColour) -> str:
-    """Return the DEMAIN value a meter sends for a colour."""
-    return next(value for value, known in _DEMAIN.items() if known is colour)
-
-
 # The supplier calendars (NGTF) whose indexes are well known: each supplier index (EASF01, EASF02...) counts the
 # period the historic label of the same rank names. Other calendars (a supplier's own offers) are not guessed.
 _CALENDAR_INDEXES: Final = {
@@ -130,11 +115,6 @@ class Relays:
         virtual = tuple(bool(bits >> n & 1) for n in range(1, 8))
         return cls(bool(bits & 1), virtual)  # type: ignore[arg-type]
 
-    def value(self) -> str:
-        """Encode as the meter writes it."""
-        bits = int(self.dry_contact) | sum(int(on) << n for n, on in enumerate(self.virtual, start=1))
-        return f"{bits:03d}"
-
 
 UNUSED_BLOCK: Final = "NONUTILE"
 
@@ -151,10 +131,6 @@ class ProfileBlock:
         """Supplier tariff index in force from `start`."""
         return self.code & 0x0F
 
-    def value(self) -> str:
-        """Encode as the meter writes it: `HHMMSSSS`."""
-        return f"{self.start.hour:02d}{self.start.minute:02d}{self.code:04X}"
-
 
 def day_profile(value: str) -> tuple[ProfileBlock, ...] | None:
     """Decode PJOURF+1 or PPOINTE: 11 blocks `HHMMSSSS` or `NONUTILE`; None when the value is not one."""
@@ -169,11 +145,6 @@ def day_profile(value: str) -> tuple[ProfileBlock, ...] | None:
         except ValueError:
             return None
     return tuple(blocks)
-
-
-def day_profile_value(blocks: tuple[ProfileBlock, ...]) -> str:
-    """Encode a day profile: the blocks, then `NONUTILE` up to 11 blocks."""
-    return " ".join([block.value() for block in blocks] + [UNUSED_BLOCK] * (11 - len(blocks)))
 
 
 # Euridis identifiers (list CCTT, V3.04A of 2019): the meter makers and meter types a household is likely to have.

@@ -97,27 +97,3 @@ class Status:
             mobile_peak_notice=bits(28, 2),
             mobile_peak=bits(30, 2),
         )
-
-    def register(self) -> str:
-        """Encode the fields as the meter writes them: 8 uppercase hexadecimal digits."""
-        fields = (
-            (0, int(self.dry_contact_open)),
-            (1, self.cut_off),
-            (4, int(self.terminal_cover_open)),
-            (6, int(self.over_voltage)),
-            (7, int(self.reference_power_exceeded)),
-            (8, int(self.producer)),
-            (9, int(self.energy_negative)),
-            (10, self.supplier_index - 1),
-            (14, self.distributor_index - 1),
-            (16, int(self.clock_degraded)),
-            (17, int(self.tic_mode is Mode.STANDARD)),
-            (19, self.euridis),
-            (21, self.plc),
-            (23, int(self.plc_synchronised)),
-            (24, _TEMPO_CODES.index(self.tempo_today)),
-            (26, _TEMPO_CODES.index(self.tempo_tomorrow)),
-            (28, self.mobile_peak_notice),
-            (30, self.mobile_peak),
-        )
-        return f"{sum(value << first for first, value in fields):08X}"
