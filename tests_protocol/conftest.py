@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+import os
 from pathlib import Path
 import sys
 
@@ -11,7 +12,8 @@ import pytest
 # Before anything imports the protocol package: it must come without the integration, so without Home Assistant.
 import linky_tools  # noqa: F401
 
-CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "captures"
+# ../shared/captures beside the repository; LINKY_CAPTURES names them when the tests run from a copy (the wheel's).
+CAPTURES = Path(os.environ.get("LINKY_CAPTURES") or Path(__file__).resolve().parents[2] / "shared" / "captures")
 # Real captures from public projects, byte-exact, some with identifiers anonymised without their checksums.
 REALWORLD = CAPTURES / "realworld"
 

@@ -1,0 +1,72 @@
+"""linky-tic as a library: its public API, its README's examples, and its command line (`python -m`, the script).
+
+Run against the source tree by scripts/test, and against the installed wheel by scripts/test-library.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import linky_tic
+from linky_tools.simulator import Profile, SimulatedMeter
+
+README = Path(linky_tic.__file__).with_name("README.md")
+
+
+def test_public_api_is_complete() -> None:
+    """Every name of `__all__` exists, and the library's top level exports nothing else that is public."""
+    assert all(hasattr(linky_tic, name) for name in linky_tic.__all__)
+    public = {name for name, value in vars(linky_tic).items() if not name.startswith("_") and not _is_module(value)}
+    assert public - {"annotations"} == set(linky_tic.__all__)
+
+
+def _is_module(value: object) -> bool:
+    return type(value) is type(linky_tic)
+
+
+@pytest.mark.parametrize(
+    "example", re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL), ids=str
+)
+def test_readme_example_runs(example: str) -> None:
+    """Each Python example of the library's README runs as written."""
+    exec(compile(example, str(README), "exec"), {"__name__": "readme"})  # noqa: S102
+
+
+def _capture(tmp_path: Path) -> Path:
+    meter = SimulatedMeter(Profile.HISTORIC_BASE)
+    path = tmp_path / "capture.tic"
+    path.write_bytes(b"".join(meter.next_frame() for _ in range(5)))
+    return path
+
+
+def _decoded(command: list[str], capture: Path) -> list[str]:
+    done = subprocess.run([*command, "decode", str(capture)], capture_output=True, check=True, timeout=60)  # noqa: S603
+    return done.stdout.decode().splitlines()
+
+
+def test_python_m_decodes(tmp_path: Path) -> None:
+    """`python -m linky_tic decode` writes a JSON line a frame."""
+    assert len(_decoded([sys.executable, "-m", "linky_tic"], _capture(tmp_path))) == 5
+
+
+def test_console_script_decodes(tmp_path: Path) -> None:
+    """The `linky-tic` script (installed with the wheel) decodes as `python -m` does."""
+    script = shutil.which("linky-tic", path=str(Path(sys.executable).parent)) or shutil.which("linky-tic")
+    if script is None:
+        pytest.skip("the linky-tic script is installed with the wheel: scripts/test-library runs this test there")
+    capture = _capture(tmp_path)
+    assert _decoded([script], capture) == _decoded([sys.executable, "-m", "linky_tic"], capture)
+
+
+def test_wheel_under_test_is_installed() -> None:
+    """Under scripts/test-library, the library comes from the installed wheel, not from the source tree."""
+    if not os.environ.get("LINKY_TIC_FROM_WHEEL"):
+        pytest.skip("only under scripts/test-library")
+    assert "site-packages" in Path(linky_tic.__file__).parts
