@@ -1,4 +1,4 @@
-"""Command line: decode captures, simulate or replay a meter, read a real one (`python -m linky_tools --help`)."""
+"""Command line: decode captures, simulate or replay a meter, read a real one (`linky-tic --help`)."""
 
 from __future__ import annotations
 
@@ -173,7 +173,7 @@ def _read(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """Build the command line parser."""
-    root = argparse.ArgumentParser(prog="python -m linky_tools", description=__doc__)
+    root = argparse.ArgumentParser(prog="linky-tic", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
     modes = ["auto", *Mode]
 

@@ -70,3 +70,17 @@ def test_wheel_under_test_is_installed() -> None:
     if not os.environ.get("LINKY_TIC_FROM_WHEEL"):
         pytest.skip("only under scripts/test-library")
     assert "site-packages" in Path(linky_tic.__file__).parts
+
+
+def test_integration_imports_only_the_public_api() -> None:
+    """The integration imports `from .linky_tic import ...` only: no submodule, so the PyPI switch is one import path."""
+    integration = Path(__file__).resolve().parents[1] / "custom_components" / "linky_local"
+    if not integration.is_dir():
+        pytest.skip("the integration is not beside these tests (the wheel's run)")
+    submodule_imports = [
+        f"{path.name}: {line.strip()}"
+        for path in sorted(integration.glob("*.py"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if re.match(r"\s*(from|import)\s+\.linky_tic\.", line)
+    ]
+    assert submodule_imports == []
