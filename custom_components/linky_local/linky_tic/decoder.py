@@ -23,23 +23,27 @@ DAMAGED_SEPARATORS: Final = frozenset(range(0x20)) - {STX, ETX, EOT, HT, LF, CR}
 _DAMAGED: Final = b"[" + b"".join(re.escape(bytes([byte])) for byte in sorted(DAMAGED_SEPARATORS)) + b"]"
 # A group is LF ... CR (a tty not in raw mode turns CR into LF, so LF ends one too). A group may also start with a
 # damaged separator where a CR ended the previous group, or at the frame's start; it must then be well-formed and end
-# with CR, so that noise is never taken for a group. Each pattern captures the damaged separator (empty after LF), the
-# bytes the checksum covers, the fields and the checksum of a well-formed group; only the separator of a malformed one.
+# with CR, so that noise is never taken for a group. Each pattern captures the damaged separator (empty after LF) and
+# the well-formed group from its label to its checksum; only the separator of a malformed one.
 _START: Final = rb"(?:\n|(?<![^\r])(" + _DAMAGED + rb"))"
 _MALFORMED_END: Final = rb"(?(1)(?!)|[^\r\n]+))(?(1)\r|[\r\n])"
 # Historic: label SP value SP checksum; the value may hold spaces, the checksum may be one.
-_HISTORIC_GROUP: Final = re.compile(_START + rb"(?:(([^\r\n ]+) ([^\r\n]*)) ([\x20-\x5f])|" + _MALFORMED_END)
+_HISTORIC_GROUP: Final = re.compile(_START + rb"(?:([^\r\n ]+ [^\r\n]* [\x20-\x5f])|" + _MALFORMED_END)
 # Standard: label HT [horodate HT] value HT checksum; the checksum covers everything up to the last HT.
 _STANDARD_GROUP: Final = re.compile(
-    _START + rb"(?:(([^\t\r\n]+)\t(?:([^\t\r\n]{13})\t)?([^\t\r\n]*)\t)([\x20-\x5f])|" + _MALFORMED_END
+    _START + rb"(?:([^\t\r\n]+\t(?:[^\t\r\n]{13}\t)?[^\t\r\n]*\t[\x20-\x5f])|" + _MALFORMED_END
 )
+# A meter sends most of its groups unchanged from frame to frame: a group whose bytes were already found valid (under
+# the checksum method held) is the same immutable Group again, without checking, decoding or building it anew. The
+# memory is emptied when it holds this many groups, and whenever the mode or the historic method changes.
+_KNOWN_GROUPS: Final = 256
 # Groups of one frame that must agree on a historic checksum method before the decoder holds it.
 _METHOD_QUORUM: Final = 2
 # The longest real frame (standard three-phase producer) is about 1,400 bytes; past this the frame is dropped. The
 # buffer never holds more than this plus one byte, however long the frame and however large the chunks.
 MAX_FRAME_BYTES: Final = 4096
-# What _HISTORIC_GROUP finds: damaged separator, covered bytes, label, value, checksum.
-type _HistoricMatch = tuple[bytes, bytes, bytes, bytes, bytes]
+# What the group patterns find: the damaged separator, the group (empty when malformed).
+type _Match = tuple[bytes, bytes]
 
 
 @dataclass(slots=True)
@@ -102,6 +106,8 @@ class Decoder:
         self.stats = DecoderStats()
         self._buffer = bytearray()
         self._state = _BETWEEN
+        self._known: dict[bytes, Group] = {}
+        self._known_as: tuple[Mode, int | None] | None = None
 
     def feed(self, data: bytes) -> list[Frame]:
         """Decode a chunk of bytes; return the frames it completed."""
@@ -196,6 +202,9 @@ class Decoder:
         if CR not in body and LF in body:
             self.stats.lf_terminated_frames += 1
         mode = self.forced_mode or _detect_mode(body)
+        if (mode, self.historic_method) != self._known_as or len(self._known) >= _KNOWN_GROUPS:
+            self._known.clear()
+            self._known_as = (mode, self.historic_method)
         groups = self._standard_groups(body) if mode is Mode.STANDARD else self._historic_groups(body)
         if not groups:
             self.stats.empty_frames += 1
@@ -210,15 +219,18 @@ class Decoder:
     def _standard_groups(self, body: bytes) -> dict[str, Group]:
         groups: dict[str, Group] = {}
         separators: dict[str, bytes] = {}
-        for damaged, covered, label, horodate, value, check in _STANDARD_GROUP.findall(body):
-            if not covered:
+        known = self._known
+        for damaged, whole in _STANDARD_GROUP.findall(body):
+            if (group := known.get(whole)) is not None:
+                groups[group.label] = group
+                separators[group.label] = damaged
+            elif not whole:
                 self.stats.malformed_groups += 1
-            elif checksum(covered) != check[0]:
+            elif checksum(whole[:-1]) != whole[-1]:
                 self.stats.checksum_errors += 1
-            elif not horodate or (moment := parse_horodate(horodate.decode())):
-                name = label.decode()
-                groups[name] = Group(name, value.decode(), moment if horodate else None)
-                separators[name] = damaged
+            elif (group := _standard_group(whole)) is not None:
+                groups[group.label] = known[whole] = group
+                separators[group.label] = damaged
             else:
                 self.stats.malformed_groups += 1
         self.stats.damaged_separator_groups += _recovered(separators)
@@ -226,46 +238,69 @@ class Decoder:
 
     def _historic_groups(self, body: bytes) -> dict[str, Group]:
         found = _HISTORIC_GROUP.findall(body)
-        if self.historic_method is None or not (checked := _check_historic(found, self.historic_method))[0]:
+        held = self.historic_method
+        if held is None or not (checked := _check_historic(found, held, self._known))[0]:
             self._learn_historic_method(found)
-            checked = _check_historic(found, self.historic_method or 1)
+            if self.historic_method != held:
+                self._known.clear()
+                self._known_as = (Mode.HISTORIC, self.historic_method)
+            checked = _check_historic(found, self.historic_method or 1, self._known)
         groups, malformed, errors, damaged = checked
         self.stats.malformed_groups += malformed
         self.stats.checksum_errors += errors
         self.stats.damaged_separator_groups += damaged
         return groups
 
-    def _learn_historic_method(self, found: list[_HistoricMatch]) -> None:
+    def _learn_historic_method(self, found: list[_Match]) -> None:
         """Hold the method at least two groups of a frame agree on, unless the held one fits no group."""
         votes = {1: 0, 2: 0}
-        for _, covered, _, _, check in found:
-            if covered:
-                total = sum(covered)
-                if checksum_of_sum(total) == check[0]:
+        for _, whole in found:
+            if whole:
+                total = sum(whole[:-2])
+                if checksum_of_sum(total) == whole[-1]:
                     votes[1] += 1
-                elif checksum_of_sum(total + SP) == check[0]:
+                elif checksum_of_sum(total + SP) == whole[-1]:
                     votes[2] += 1
         held, best = self.historic_method, 1 if votes[1] >= votes[2] else 2
         if votes[best] >= _METHOD_QUORUM and (held is None or votes[held] == 0):
             self.historic_method = best
 
 
-def _check_historic(found: list[_HistoricMatch], method: int) -> tuple[dict[str, Group], int, int, int]:
-    """Return the valid groups under a checksum method; count malformed groups, checksum errors, recovered groups."""
+def _check_historic(
+    found: list[_Match], method: int, known: dict[bytes, Group]
+) -> tuple[dict[str, Group], int, int, int]:
+    """Return the valid groups under a checksum method; count malformed groups, checksum errors, recovered groups.
+
+    `known` holds the groups already found valid under `method`, by their bytes; the new valid ones are added to it.
+    """
     groups: dict[str, Group] = {}
     separators: dict[str, bytes] = {}
     malformed = errors = 0
     extra = SP if method == 2 else 0  # method 2 also covers the SP before the checksum
-    for damaged, covered, label, value, check in found:
-        if not covered:
+    for damaged, whole in found:
+        if (group := known.get(whole)) is not None:
+            groups[group.label] = group
+            separators[group.label] = damaged
+        elif not whole:
             malformed += 1
-        elif ((sum(covered) + extra) & 0x3F) + 0x20 != check[0]:
+        elif ((sum(covered := whole[:-2]) + extra) & 0x3F) + 0x20 != whole[-1]:
             errors += 1
         else:
+            label, _, value = covered.partition(b" ")
             name = label.decode()
-            groups[name] = Group(name, value.decode())
+            groups[name] = known[whole] = Group(name, value.decode())
             separators[name] = damaged
     return groups, malformed, errors, _recovered(separators)
+
+
+def _standard_group(whole: bytes) -> Group | None:
+    """Build a standard group from its bytes (label HT [horodate HT] value HT checksum); None for a bad horodate."""
+    fields = whole[:-2].split(b"\t")
+    if len(fields) == 2:
+        return Group(fields[0].decode(), fields[1].decode())
+    if (horodate := parse_horodate(fields[1].decode())) is None:
+        return None
+    return Group(fields[0].decode(), fields[2].decode(), horodate)
 
 
 def _recovered(separators: dict[str, bytes]) -> int:
@@ -276,15 +311,11 @@ def _recovered(separators: dict[str, bytes]) -> int:
 def _valid_groups_of_other_mode(body: bytes, mode: Mode) -> int:
     """Count the groups of a frame that are valid in the mode other than `mode` (either historic method)."""
     if mode is Mode.HISTORIC:
-        return sum(
-            1
-            for _, covered, _, _, _, check in _STANDARD_GROUP.findall(body)
-            if covered and checksum(covered) == check[0]
-        )
+        return sum(1 for _, whole in _STANDARD_GROUP.findall(body) if whole and checksum(whole[:-1]) == whole[-1])
     return sum(
         1
-        for _, covered, _, _, check in _HISTORIC_GROUP.findall(body)
-        if covered and check[0] in {checksum(covered), checksum_of_sum(sum(covered) + SP)}
+        for _, whole in _HISTORIC_GROUP.findall(body)
+        if whole and whole[-1] in {checksum(whole[:-2]), checksum_of_sum(sum(whole[:-2]) + SP)}
     )
 
 
