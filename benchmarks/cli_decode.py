@@ -6,14 +6,18 @@ processes started the same way, rounds interleaved (A B A B...):
 
 - A: `python -m linky_tools decode FILE`, its JSON lines written to /dev/null (start-up, reading, decoding, JSON);
 - B: a Python process that reads the same file, cuts it into frames and calls pyteleinfo's `decode` on each (HA
-  core's `teleinfo` parser; no output), pyteleinfo imported from the benchmarks' own folder.
+  core's `teleinfo` parser; no output), pyteleinfo imported from the benchmarks' own folder; it also times its own
+  loop alone (perf_counter around the loop: no start-up, no import, no reading).
 
-It prints each side's median and minimum wall time and the ratio of the medians. `--short`: 2,000 frames, 3 rounds.
+It prints each side's median and minimum wall time, and two ratios of the medians: B's whole process over A's, and
+B's loop alone over A's whole process (the harder one: A pays for its start-up and its output, B for neither).
+`--short`: 2,000 frames, 3 rounds.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 from datetime import UTC, datetime
 import os
 from pathlib import Path
@@ -31,17 +35,18 @@ ROOT = Path(__file__).resolve().parent.parent
 PROFILES = (Profile.HISTORIC_BASE, Profile.HISTORIC_HC, Profile.HISTORIC_TEMPO, Profile.HISTORIC_TRI)
 START = datetime(2026, 1, 14, 17, 0, tzinfo=UTC)
 PYTELEINFO_LOOP = """
-import sys
+import sys, time
 from teleinfo import decode
 data = open(sys.argv[1], "rb").read()
 decoded = 0
+start = time.perf_counter()
 for part in data.split(b"\\x02")[1:]:
     try:
         decode(b"\\x02" + part)
         decoded += 1
     except Exception:
         pass
-print(decoded, file=sys.stderr)
+print(decoded, time.perf_counter() - start, file=sys.stderr)
 """
 
 
@@ -68,7 +73,11 @@ def main() -> None:
     parser.add_argument("--short", action="store_true", help="CI's short mode: 2,000 frames, 3 rounds")
     args = parser.parse_args()
     frames, rounds = (2_000, 3) if args.short else (args.frames, args.rounds)
-    pyteleinfo()  # installed into BENCH_SITE on first use
+    pyteleinfo()  # installed into BENCH_SITE on first use, byte-compiled as pip does
+    # Byte-compiled as an installed wheel is (PYTHONDONTWRITEBYTECODE, set on some machines, would compile them anew
+    # at every start).
+    for package in (ROOT / "linky_tools", ROOT / "custom_components" / "linky_local" / "linky_tic"):
+        compileall.compile_dir(package, quiet=1)
     ours_env = dict(os.environ)
     theirs_env = {**os.environ, "PYTHONPATH": str(BENCH_SITE)}
     with tempfile.TemporaryDirectory() as folder:
@@ -76,19 +85,23 @@ def main() -> None:
         write_frames(capture, frames)
         ours_command = [sys.executable, "-m", "linky_tools", "decode", str(capture)]
         theirs_command = [sys.executable, "-c", PYTELEINFO_LOOP, str(capture)]
-        ours, theirs = [], []
+        ours, theirs, loops = [], [], []
         for _ in range(rounds):
             seconds, stats = timed(ours_command, ours_env)
             ours.append(seconds)
-            seconds, decoded = timed(theirs_command, theirs_env)
+            seconds, printed = timed(theirs_command, theirs_env)
+            decoded, loop = printed.split()
             theirs.append(seconds)
+            loops.append(float(loop))
     print(f"{frames:,} historic frames ({capture.name}), {rounds} rounds interleaved, whole processes")
     print(f"  python -m linky_tools decode  median {statistics.median(ours):.3f} s, min {min(ours):.3f} s  {stats}")
     print(
         f"  pyteleinfo decode() loop      median {statistics.median(theirs):.3f} s, min {min(theirs):.3f} s"
         f"  ({decoded} frames decoded)"
     )
-    print(f"  ratio (pyteleinfo / ours, medians): {statistics.median(theirs) / statistics.median(ours):.2f}")
+    print(f"  pyteleinfo's loop alone       median {statistics.median(loops):.3f} s, min {min(loops):.3f} s")
+    print(f"  ratio (pyteleinfo process / ours, medians): {statistics.median(theirs) / statistics.median(ours):.2f}")
+    print(f"  ratio (pyteleinfo loop alone / ours, medians): {statistics.median(loops) / statistics.median(ours):.2f}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
-"""Command line: decode captures, simulate or replay a meter, read a real one (`linky-tic --help`)."""
+"""Command line: decode captures, simulate or replay a meter, read a real one (`linky-tic --help`).
+
+Only `decode` is imported at start: the serving and reading commands import asyncio and the servers when they run.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 import contextlib
 from datetime import datetime
 import json
@@ -12,12 +14,13 @@ import os
 from pathlib import Path
 import re
 import sys
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
-from linky_tic import FRAME_PERIOD, Decoder, DecoderStats, Frame, Mode
+from linky_tic import FRAME_PERIOD, Decoder, DecoderStats, Frame, Group, Mode
 
-from .serve import CaptureReplay, FrameSource, MeterServer, serve_pty, serve_tcp
-from .simulator import Fault, Profile, SimulatedMeter
+if TYPE_CHECKING:
+    from .serve import FrameSource
+    from .simulator import Fault
 
 READ_SIZE: Final = 4096
 # Frame periods of silence after which `read` gives up on a line that went quiet.
@@ -35,12 +38,57 @@ def frame_json(frame: Frame) -> dict[str, Any]:
     }
 
 
-def _write_frames(frames: list[Frame], stats: DecoderStats | None = None) -> None:
-    for frame in frames:
-        line = frame_json(frame)
+class _JsonLines:
+    """Write frames as `frame_json` objects, a line each, exactly as json.dumps writes them, but faster.
+
+    The decoder hands out the same Group object for a group the meter repeats unchanged: each one's JSON text is made
+    once and kept by the group's id, for a bounded number of groups. The groups are held while their texts are kept,
+    so an id cannot be reused by another group meanwhile.
+    """
+
+    _KEPT = 4096
+
+    def __init__(self) -> None:
+        self._held: list[Group] = []
+        self._values: dict[int, str] = {}
+        self._horodates: dict[int, str] = {}
+
+    def line(self, frame: Frame, stats: DecoderStats | None = None) -> str:
+        """Return a frame's JSON line, without its newline."""
+        if len(self._held) >= self._KEPT:  # between frames: a frame's texts are all kept while it is written
+            self._held.clear()
+            self._values.clear()
+            self._horodates.clear()
+        groups = frame.groups.values()
+        ids = list(map(id, groups))
+        kept = list(map(self._values.get, ids))
+        values = self._remember(groups, kept) if None in kept else cast("list[str]", kept)
+        horodates = ""
+        if frame.mode is Mode.STANDARD:
+            horodates = ", ".join(filter(None, map(self._horodates.get, ids)))
+        line = f'{{"mode": "{frame.mode}", "groups": {{{", ".join(values)}}}, "horodates": {{{horodates}}}'
         if stats is not None:
-            line["stats"] = stats.as_dict()
-        print(json.dumps(line), flush=True)
+            line += f', "stats": {json.dumps(stats.as_dict())}'
+        return line + "}"
+
+    def _remember(self, groups: Iterable[Group], kept: list[str | None]) -> list[str]:
+        """Return the texts of a frame's groups, making those of the groups not seen yet."""
+        return [text if text is not None else self._text(group) for group, text in zip(groups, kept, strict=True)]
+
+    def _text(self, group: Group) -> str:
+        self._held.append(group)
+        label = json.dumps(group.label)
+        if group.horodate is not None:
+            self._horodates[id(group)] = f"{label}: {json.dumps(group.horodate.isoformat())}"
+        text = self._values[id(group)] = f"{label}: {json.dumps(group.value)}"
+        return text
+
+
+def _write_frames(lines: _JsonLines, frames: list[Frame], stats: DecoderStats | None = None) -> None:
+    """Write a JSON line a frame, and flush once: a read's frames go out together, as soon as they are decoded."""
+    if frames:
+        sys.stdout.write("".join(f"{lines.line(frame, stats)}\n" for frame in frames))
+        sys.stdout.flush()
 
 
 def _mode(value: str) -> Mode | None:
@@ -48,6 +96,8 @@ def _mode(value: str) -> Mode | None:
 
 
 def _faults(value: str) -> list[Fault]:
+    from .simulator import Fault
+
     try:
         return [Fault(name.strip()) for name in value.split(",") if name.strip()]
     except ValueError as err:
@@ -76,6 +126,7 @@ def _address(value: str) -> tuple[str, int]:
 
 def _decode(args: argparse.Namespace) -> int:
     decoder = Decoder(_mode(args.mode))
+    lines = _JsonLines()
     with contextlib.ExitStack() as stack:
         try:
             stream = sys.stdin.buffer if args.file == "-" else stack.enter_context(Path(args.file).open("rb"))
@@ -84,7 +135,7 @@ def _decode(args: argparse.Namespace) -> int:
             return 1
         # os.read returns what has arrived: frames piped in live are written as they complete.
         while chunk := os.read(stream.fileno(), READ_SIZE):
-            _write_frames(decoder.feed(chunk))
+            _write_frames(lines, decoder.feed(chunk))
     print(json.dumps(decoder.stats.as_dict()), file=sys.stderr)
     return 0
 
@@ -97,6 +148,10 @@ def _add_line_options(parser: argparse.ArgumentParser) -> None:
 
 
 async def _serve(source: FrameSource, args: argparse.Namespace) -> None:
+    import asyncio
+
+    from .serve import MeterServer, serve_pty, serve_tcp
+
     server: MeterServer
     if args.tcp is not None:
         server = await serve_tcp(source, *args.tcp, speed=args.speed)
@@ -110,6 +165,10 @@ async def _serve(source: FrameSource, args: argparse.Namespace) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .simulator import SimulatedMeter
+
     meter = SimulatedMeter(args.profile, start=args.start, seed=args.seed, faults=args.faults, serial=args.serial)
     if args.output is not None:
         with contextlib.ExitStack() as stack:
@@ -123,6 +182,10 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .serve import CaptureReplay
+
     try:
         data = Path(args.file).read_bytes()
     except OSError as err:
@@ -144,15 +207,18 @@ async def _read_line(url: str, mode: Mode | None) -> None:
     )
     reader, writer = await link.open_tic(url, detection.baudrate)
     decoder = Decoder(mode)
+    lines = _JsonLines()
     try:
         while True:
             frame = await link.read_frame(reader, decoder, FRAME_PERIOD[detection.mode] * SILENT_PERIODS, url=url)
-            _write_frames([frame], decoder.stats)
+            _write_frames(lines, [frame], decoder.stats)
     finally:
         await link.close_tic(writer)
 
 
 def _read(args: argparse.Namespace) -> int:
+    import asyncio
+
     from linky_tic.link import NothingReceivedError, PortBusyError, Rfc2217NegotiationError, TicLinkError
 
     hints = {
@@ -171,8 +237,8 @@ def _read(args: argparse.Namespace) -> int:
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
-    """Build the command line parser."""
+def parser(*, decode_only: bool = False) -> argparse.ArgumentParser:
+    """Build the command line parser; `decode_only` leaves out the other commands and what they import."""
     root = argparse.ArgumentParser(prog="linky-tic", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
     modes = ["auto", *Mode]
@@ -181,6 +247,10 @@ def parser() -> argparse.ArgumentParser:
     decode.add_argument("--mode", choices=modes, default="auto")
     decode.add_argument("file", nargs="?", default="-", metavar="FILE", help="raw capture, or - for stdin")
     decode.set_defaults(run=_decode)
+    if decode_only:
+        return root
+
+    from .simulator import Fault, Profile
 
     simulate = commands.add_parser("simulate", help="serve a simulated meter")
     simulate.add_argument("--profile", choices=list(Profile), required=True)
@@ -209,6 +279,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser(decode_only=argv[:1] == ["decode"]).parse_args(argv)
     status: int = args.run(args)
     return status

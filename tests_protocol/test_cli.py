@@ -13,13 +13,12 @@ import sys
 
 import pytest
 
-from linky_tic import Mode, link
-from linky_tic.frame import Group
-from linky_tic.horodate import parse_horodate
+from linky_tic import Decoder, Group, Mode, link, parse_horodate
 from linky_tools import cli
+from linky_tools.cli import _JsonLines, frame_json
 from linky_tools.encoder import encode_frame
 from linky_tools.serve import serve_tcp
-from linky_tools.simulator import SimulatedMeter
+from linky_tools.simulator import Profile, SimulatedMeter
 
 from .conftest import CAPTURES, read_capture
 
@@ -240,3 +239,19 @@ async def test_serve_in_process(socket_enabled: None, capsys: pytest.CaptureFixt
     serving.cancel()
     with pytest.raises(asyncio.CancelledError):
         await serving
+
+
+def test_json_lines_are_json_dumps_exactly() -> None:
+    """`decode`'s fast JSON lines are byte for byte what json.dumps writes, for every profile, kept texts included."""
+    decoder = Decoder()
+    lines = _JsonLines()
+    lines._KEPT = 40  # emptied every few frames here
+    for profile in Profile:
+        meter = SimulatedMeter(profile)
+        for frame in decoder.feed(b"".join(meter.next_frame(elapsed=61.0) for _ in range(30))):
+            expected = json.dumps(frame_json(frame))
+            assert lines.line(frame) == expected
+            assert lines.line(frame) == expected
+            assert lines.line(frame, decoder.stats) == json.dumps(
+                {**frame_json(frame), "stats": decoder.stats.as_dict()}
+            )

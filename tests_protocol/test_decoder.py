@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 import pytest
 
 from linky_tic import Decoder, Frame, Group, Mode
-from linky_tic.checksum import checksum
+from linky_tic.checksums import checksum
 from linky_tic.decoder import MAX_FRAME_BYTES
 from linky_tic.horodate import parse_horodate
 from linky_tools.encoder import encode_frame, encode_group

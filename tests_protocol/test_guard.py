@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 import pytest
 
 from linky_tic import Decoder, Frame, Group, Mode
-from linky_tic.checksum import checksum
+from linky_tic.checksums import checksum
 from linky_tic.guard import (
     DEFAULT_MAX_POWER_VA,
     DISCONTINUITY_FRAMES,

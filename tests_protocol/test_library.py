@@ -21,10 +21,18 @@ README = Path(linky_tic.__file__).with_name("README.md")
 
 
 def test_public_api_is_complete() -> None:
-    """Every name of `__all__` exists, and the library's top level exports nothing else that is public."""
+    """Every name of `__all__` exists (those imported on first use too), and nothing else public is exported."""
     assert all(hasattr(linky_tic, name) for name in linky_tic.__all__)
     public = {name for name, value in vars(linky_tic).items() if not name.startswith("_") and not _is_module(value)}
-    assert public - {"annotations"} == set(linky_tic.__all__)
+    assert public - {"annotations", "TYPE_CHECKING", "Any", "import_module"} == set(linky_tic.__all__)
+    assert dir(linky_tic) == sorted(linky_tic.__all__)
+
+
+def test_decoding_imports_no_line_code() -> None:
+    """Decoding needs neither asyncio nor serialx: a fresh interpreter importing the library loads neither."""
+    code = "import sys, linky_tic; linky_tic.Decoder().feed(b''); print('serialx' in sys.modules, 'asyncio' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, timeout=60, text=True)  # noqa: S603
+    assert done.stdout.split() == ["False", "False"]
 
 
 def _is_module(value: object) -> bool:

@@ -7,7 +7,7 @@ from enum import Enum, auto
 import re
 from typing import Final
 
-from .checksum import checksum, checksum_of_sum
+from .checksums import checksum, checksum_of_sum
 from .const import CR, EOT, ETX, HT, LF, SP, STX, Mode
 from .frame import Frame, Group
 from .horodate import parse_horodate
