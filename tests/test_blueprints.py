@@ -8,6 +8,7 @@ import buttons give them to Home Assistant, are loaded as automations and fired 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+import json
 from pathlib import Path
 import re
 from typing import Any
@@ -52,6 +53,17 @@ LINKY_INPUTS = {
     "mobile_peak_announced": ("notice", "sensor.linky_mobile_peak_notice"),
     "meter_lost": ("link", "sensor.linky_link"),
 }
+
+
+# The translation keys of the entities each Linky input is for: its description names them in English and French.
+TRANSLATION_KEYS = {
+    "tempo_red_tomorrow": [("sensor", "tempo_tomorrow")],
+    "reference_power_overrun": [("binary_sensor", "reference_power_exceeded"), ("binary_sensor", "adps")],
+    "cut_off_open": [("sensor", "cut_off")],
+    "mobile_peak_announced": [("sensor", "mobile_peak_notice")],
+    "meter_lost": [("sensor", "link_state")],
+}
+TRANSLATIONS = ROOT / "custom_components" / "linky_local" / "translations"
 
 
 def _blueprint(name: str) -> Blueprint:
@@ -104,6 +116,17 @@ def test_the_meter_is_chosen_among_linky_local_entities(name: str) -> None:
     assert notify["multiple"] is True
     assert [entity_filter["domain"] for entity_filter in notify["filter"]] == [["notify"]]
     assert not re.search(r"\b[a-z_]+\.linky_", str(blueprint.data)), "a blueprint names an entity instead of asking"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_input_names_the_entity_as_the_interface_does(name: str) -> None:
+    """The household looks for the entity by the name its description gives, in English and in French."""
+    key, _ = LINKY_INPUTS[name]
+    description = _blueprint(name).inputs[key]["description"]
+    for language in ("en", "fr"):
+        entities = json.loads((TRANSLATIONS / f"{language}.json").read_text())["entity"]
+        for platform, translation_key in TRANSLATION_KEYS[name]:
+            assert entities[platform][translation_key]["name"] in description, (language, translation_key)
 
 
 @pytest.mark.parametrize("name", NAMES)
