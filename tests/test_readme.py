@@ -253,3 +253,25 @@ def test_every_docs_page_is_linked() -> None:
         if not page.name.endswith(".fr.md"):
             assert f"({BLOB}docs/{page.name})" in readme, page.name
     assert f"({BLOB}docs/guide.fr.md)" in _readme("README.fr.md")
+
+
+def _anchors(page: Path) -> set[str]:
+    """GitHub's anchors of a page's headings: lower case, punctuation dropped, spaces turned to hyphens."""
+    return {
+        re.sub(r"[^\w\- ]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+        for line in _headings(page.read_text())
+    }
+
+
+@pytest.mark.parametrize("page", sorted(path.name for path in (ROOT / "docs").glob("*.md")))
+def test_the_docs_links_resolve(page: str) -> None:
+    """What moved from the README to docs/ links to pages and headings that exist (GitHub renders docs/ itself)."""
+    source = ROOT / "docs" / page
+    for link in LINK.findall(source.read_text()):
+        if link.startswith(("https://", "http://")):
+            continue
+        path, _, anchor = link.partition("#")
+        target = (source.parent / path).resolve() if path else source
+        assert target.exists(), f"{page}: {link}"
+        if anchor:
+            assert anchor in _anchors(target), f"{page}: {link} has no such heading"
