@@ -26,6 +26,8 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.linky_local.const import DOMAIN
 from custom_components.linky_local.coordinator import LinkState
@@ -43,6 +45,9 @@ SOURCE = "https://github.com/linky-local/linky_local/blob/main/blueprints/automa
 NAMES = ("tempo_red_tomorrow", "reference_power_overrun", "cut_off_open", "mobile_peak_announced", "meter_lost")
 # The simulated Tempo meter's 29 January 2026 is red; the colour is announced the day before at 11:00 (10:00 UTC).
 BEFORE_ANNOUNCEMENT = datetime(2026, 1, 28, 9, 58, tzinfo=UTC)
+# Where Home Assistant's importer saves a blueprint of this repository: blueprints/automation/<owner>/<file>.
+IMPORTED = "linky-local"
+RAW = "https://raw.githubusercontent.com/linky-local/linky_local/main/blueprints/automation/linky_local/"
 PHONE = "notify.mobile_app_telephone"
 WATER_HEATER = "switch.chauffe_eau"
 # What a household picks for each blueprint's Linky input, on a server in English: the meter's entity.
@@ -78,15 +83,15 @@ def _instance(name: str, **inputs: Any) -> dict[str, Any]:
     chosen: dict[str, Any] = {key: entity_id, "notify": [PHONE], **inputs}
     if name == "reference_power_overrun":
         chosen.setdefault("load", [WATER_HEATER])
-    return {"alias": name, "use_blueprint": {"path": f"linky_local/{name}.yaml", "input": chosen}}
+    return {"alias": name, "use_blueprint": {"path": f"{IMPORTED}/{name}.yaml", "input": chosen}}
 
 
-@pytest.fixture(autouse=True)
-def blueprint_folder(hass: HomeAssistant, tmp_path: Path) -> None:
-    """Home Assistant's configuration folder holds the blueprints, as after the README's import buttons."""
+@pytest.fixture(name="blueprint_folder")
+def blueprint_folder_fixture(hass: HomeAssistant, tmp_path: Path) -> None:
+    """The configuration folder holds the blueprints where the README's import buttons put them."""
     hass.config.config_dir = str(tmp_path)
     (tmp_path / "blueprints" / "automation").mkdir(parents=True)
-    (tmp_path / "blueprints" / "automation" / "linky_local").symlink_to(FOLDER)
+    (tmp_path / "blueprints" / "automation" / IMPORTED).symlink_to(FOLDER)
 
 
 def test_the_blueprints_are_those_listed() -> None:
@@ -101,6 +106,39 @@ def test_the_blueprint_is_valid(name: str) -> None:
     assert blueprint.validate() is None
     assert blueprint.metadata["source_url"] == f"{SOURCE}{name}.yaml"
     assert blueprint.metadata["name"].startswith("Linky Local: ")
+
+
+async def test_the_import_buttons_import_them(
+    hass: HomeAssistant, tmp_path: Path, hass_ws_client: WebSocketGenerator, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """What a README button does: Home Assistant's blueprint import, then save, from the file's raw GitHub address."""
+    hass.config.config_dir = str(tmp_path)
+    assert await async_setup_component(hass, "automation", {})
+    client = await hass_ws_client(hass)
+    for name in NAMES:
+        url = f"{RAW}{name}.yaml"
+        aioclient_mock.get(url, text=(FOLDER / f"{name}.yaml").read_text())
+        await client.send_json_auto_id({"type": "blueprint/import", "url": url})
+        imported = await client.receive_json()
+        assert imported["success"], imported
+        assert imported["result"]["validation_errors"] is None
+        assert imported["result"]["suggested_filename"] == f"{IMPORTED}/{name}"
+        assert imported["result"]["blueprint"]["metadata"]["source_url"] == url
+        await client.send_json_auto_id(
+            {
+                "type": "blueprint/save",
+                "domain": "automation",
+                "path": imported["result"]["suggested_filename"],
+                "yaml": imported["result"]["raw_data"],
+                "source_url": url,
+            }
+        )
+        saved = await client.receive_json()
+        assert saved["success"], saved
+        copy = load_yaml_dict(tmp_path / "blueprints" / "automation" / IMPORTED / f"{name}.yaml")
+        assert {key: value for key, value in copy.items() if key != "blueprint"} == {
+            key: value for key, value in load_yaml_dict(FOLDER / f"{name}.yaml").items() if key != "blueprint"
+        }
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -130,6 +168,7 @@ def test_the_input_names_the_entity_as_the_interface_does(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
+@pytest.mark.usefixtures("blueprint_folder")
 async def test_an_instance_is_a_valid_automation(hass: HomeAssistant, name: str) -> None:
     """The automation editor accepts an instance with only the required inputs chosen (it raises on any error)."""
     validated = await async_validate_config_item(hass, name, _instance(name))
@@ -137,6 +176,7 @@ async def test_an_instance_is_a_valid_automation(hass: HomeAssistant, name: str)
     assert validated.validation_status == ValidationStatus.OK
 
 
+@pytest.mark.usefixtures("blueprint_folder")
 async def test_a_missing_input_is_refused(hass: HomeAssistant) -> None:
     config = _instance("tempo_red_tomorrow")
     del config["use_blueprint"]["input"]["notify"]
@@ -172,6 +212,7 @@ async def test_the_chosen_entities_are_the_meter_s(
 
 
 @ON_THE_EVE_OF_A_RED_DAY
+@pytest.mark.usefixtures("blueprint_folder")
 async def test_the_blueprints_fire_on_what_the_meter_sends(
     hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
 ) -> None:
@@ -213,6 +254,7 @@ async def test_the_blueprints_fire_on_what_the_meter_sends(
 
 
 @pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_BASE], ids=["historic_base"])
+@pytest.mark.usefixtures("blueprint_folder")
 async def test_meter_lost_fires_after_the_chosen_minutes(
     hass: HomeAssistant, running: MockConfigEntry, timeline: Clock
 ) -> None:
