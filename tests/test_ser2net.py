@@ -2,7 +2,7 @@
 that the simulated meter feeds at its line rate (linky_tools.serve).
 
 Each ser2net gets its own configuration: a raw TCP accepter and a telnet(rfc2217) accepter on the same pty, as the
-README's example. Without ser2net (`scripts/setup` installs it where apt is available) these tests are skipped.
+example of docs/hardware.md. Without ser2net (`scripts/setup` installs it where apt is available) these tests are skipped.
 Waits are on real time: ser2net is a real process. Their limits only guard against a hang, never a slow machine.
 """
 
