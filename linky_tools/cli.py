@@ -197,29 +197,40 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 async def _read_line(url: str, mode: Mode | None) -> None:
-    from linky_tic import link
+    """Detect the line's mode and speed, then print its frames as they come until it ends or falls silent."""
+    import asyncio
 
-    detection = await link.detect(url, mode)
+    from linky_tic import LineProtocol, TicLinkError, close_transport, connect_tic, detect
+
+    detection = await detect(url, mode)
     print(
         f"{url}: {detection.mode} mode, {detection.baudrate} baud; reading (Ctrl-C to stop)",
         file=sys.stderr,
         flush=True,
     )
-    reader, writer = await link.open_tic(url, detection.baudrate)
     decoder = Decoder(mode)
     lines = _JsonLines()
+
+    def print_frames(data: bytes) -> int:
+        frames = decoder.feed(data)
+        _write_frames(lines, frames, decoder.stats)
+        return len(frames)
+
+    line = LineProtocol(asyncio.get_running_loop(), print_frames, pause=0)
+    transport = await connect_tic(url, detection.baudrate, lambda: line)
     try:
-        while True:
-            frame = await link.read_frame(reader, decoder, FRAME_PERIOD[detection.mode] * SILENT_PERIODS, url=url)
-            _write_frames(lines, [frame], decoder.stats)
+        line.watch_silence(FRAME_PERIOD[detection.mode] * SILENT_PERIODS)
+        reason = await line.ended
     finally:
-        await link.close_tic(writer)
+        line.stop()
+        await close_transport(transport)
+    raise TicLinkError(reason)
 
 
 def _read(args: argparse.Namespace) -> int:
     import asyncio
 
-    from linky_tic.link import NothingReceivedError, PortBusyError, Rfc2217NegotiationError, TicLinkError
+    from linky_tic import NothingReceivedError, PortBusyError, Rfc2217NegotiationError, TicLinkError
 
     hints = {
         PortBusyError: "another program holds the port (stop it, or the integration, first)",

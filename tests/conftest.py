@@ -43,9 +43,9 @@ from custom_components.linky_local.linky_tic.guard import FIRST_VALUE_FRAMES
 from custom_components.linky_local.linky_tic.link import (
     DETECT_TIMEOUT,
     PortUnavailableError,
-    TicWriter,
-    close_tic,
-    open_tic,
+    TicTransport,
+    close_transport,
+    connect_tic,
 )
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 from custom_components.linky_local.publisher import CLOSE_LEAD
@@ -821,7 +821,7 @@ def entry_setup() -> Generator[None]:
         yield
 
 
-class HeldPorts(dict[str, TicWriter]):
+class HeldPorts(dict[str, TicTransport]):
     """The port each set-up entry holds open, by entry id; `opened`: every port opened, in order."""
 
     def __init__(self) -> None:
@@ -840,13 +840,13 @@ def holding_entry_setup() -> Generator[HeldPorts]:
     held = HeldPorts()
 
     async def setup(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-        _, held[entry.entry_id] = await open_tic(entry.data[CONF_DEVICE], entry.data[CONF_BAUDRATE])
+        held[entry.entry_id] = await connect_tic(entry.data[CONF_DEVICE], entry.data[CONF_BAUDRATE], asyncio.Protocol)
         entry.runtime_data = held[entry.entry_id]
         held.opened.append(entry.data[CONF_DEVICE])
         return True
 
     async def unload(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-        await close_tic(held.pop(entry.entry_id))
+        await close_transport(held.pop(entry.entry_id))
         return True
 
     with (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 import errno
 import json
@@ -21,7 +22,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.linky_local import config_flow
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
 from custom_components.linky_local.linky_tic import Group, Mode
-from custom_components.linky_local.linky_tic.link import DETECT_TIMEOUT, close_tic, detect, open_tic
+from custom_components.linky_local.linky_tic.link import DETECT_TIMEOUT, close_transport, connect_tic, detect
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 from linky_tools.encoder import encode_frame
 from tests_protocol.peers import hanging_up_server
@@ -317,7 +318,7 @@ async def test_user_system_errors_say_why(
     """What the system says when opening fails picks the error's words (tests run as root, without DNS)."""
     flow_id = await _start_user_flow(hass)
 
-    with patch("serialx.open_serial_connection", side_effect=failure):
+    with patch("serialx.create_serial_connection", side_effect=failure):
         result = await _submit(hass, flow_id, pty_meter.path)
 
     assert result["errors"] == {"base": error}
@@ -327,11 +328,11 @@ async def test_user_system_errors_say_why(
 async def test_user_port_busy_then_recovers(hass: HomeAssistant, pty_meter: TalkingPty) -> None:
     """A port another program holds gets "busy"; once it lets go, the meter is read."""
     flow_id = await _start_user_flow(hass)
-    _, holder = await open_tic(pty_meter.path, 9600)
+    holder = await connect_tic(pty_meter.path, 9600, asyncio.Protocol)
     try:
         result = await _submit(hass, flow_id, pty_meter.path)
     finally:
-        await close_tic(holder)
+        await close_transport(holder)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "port_busy"}
 

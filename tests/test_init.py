@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from homeassistant.config_entries import ConfigEntryState
@@ -13,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local.const import CONF_DEVICE, DOMAIN
 from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
-from custom_components.linky_local.linky_tic.link import close_tic, open_tic
+from custom_components.linky_local.linky_tic import close_transport, connect_tic
 
 from .conftest import Port, PtyPort, TcpPort, VirtualMeter, eventually, fire_after, wait_for
 
@@ -89,8 +90,7 @@ async def test_reload_on_a_pty(
 async def test_unload_releases_the_pty(hass: HomeAssistant, init_integration: MockConfigEntry, port: PtyPort) -> None:
     """After unloading, another program can open the port at once."""
     assert await hass.config_entries.async_unload(init_integration.entry_id)
-    _, writer = await open_tic(port.url, 9600)
-    await close_tic(writer)
+    await close_transport(await connect_tic(port.url, 9600, asyncio.Protocol))
 
 
 async def test_stop_closes_the_port(hass: HomeAssistant, init_integration: MockConfigEntry, tcp_port: TcpPort) -> None:

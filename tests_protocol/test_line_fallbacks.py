@@ -17,7 +17,14 @@ import serialx
 
 from linky_tic.decoder import Decoder
 from linky_tic.line import LineProtocol
-from linky_tic.link import InvalidPortError, PortNotFoundError, PortUnavailableError, _seven_bits_or_eight, read_frame
+from linky_tic.link import (
+    ConnectionClosedError,
+    InvalidPortError,
+    PortNotFoundError,
+    PortUnavailableError,
+    _FirstFrame,
+    _seven_bits_or_eight,
+)
 
 
 class _Transport(asyncio.ReadTransport):
@@ -122,8 +129,18 @@ async def test_when_8n1_fails_too_it_says_why(failure: BaseException, raised: ty
     assert len(tried) == 2
 
 
-async def test_a_read_error_on_an_open_stream_is_a_lost_port() -> None:
-    reader = asyncio.StreamReader()
-    reader.set_exception(OSError(errno.ENXIO, "No such device or address"))
-    with pytest.raises(PortNotFoundError):
-        await read_frame(reader, Decoder(), 10.0, url="/dev/ttyX")
+@pytest.mark.parametrize(
+    ("lost", "raised"),
+    [
+        (OSError(errno.ENXIO, "No such device or address"), PortNotFoundError),
+        (serialx.SerialException("gone"), PortUnavailableError),
+        (None, ConnectionClosedError),
+    ],
+    ids=["enxio", "serialx", "end-of-stream"],
+)
+async def test_a_line_lost_while_detecting_says_why(lost: Exception | None, raised: type[Exception]) -> None:
+    reading = _FirstFrame("/dev/ttyX", Decoder())
+    reading.data_received(b"\x02\nADCO")
+    reading.connection_lost(lost)
+    with pytest.raises(raised):
+        await reading.frame

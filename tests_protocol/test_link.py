@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 import os
 from pathlib import Path
 
 import pytest
 
-from linky_tic.decoder import Decoder
-from linky_tic.link import (
-    ConnectionClosedError,
-    NothingReceivedError,
-    PortUnavailableError,
-    close_tic,
-    open_tic,
-    read_frame,
-)
+from linky_tic import ConnectionClosedError, Mode, NothingReceivedError, PortUnavailableError, connect_tic, detect
 
 from .peers import hanging_up_server
 
@@ -30,12 +23,12 @@ async def closing_server_fixture(socket_enabled: None) -> AsyncIterator[str]:
 
 async def test_a_path_that_does_not_exist(tmp_path: Path) -> None:
     with pytest.raises(PortUnavailableError, match="No such file"):
-        await open_tic(str(tmp_path / "ttyUSB9"), 9600)
+        await connect_tic(str(tmp_path / "ttyUSB9"), 9600, asyncio.Protocol)
 
 
 async def test_an_unknown_kind_of_port() -> None:
     with pytest.raises(PortUnavailableError, match="bogus"):
-        await open_tic("bogus://192.0.2.1:2000", 9600)
+        await connect_tic("bogus://192.0.2.1:2000", 9600, asyncio.Protocol)
 
 
 async def test_a_file_that_is_no_terminal(tmp_path: Path) -> None:
@@ -43,40 +36,33 @@ async def test_a_file_that_is_no_terminal(tmp_path: Path) -> None:
     path = tmp_path / "not-a-tty"
     path.write_bytes(b"")
     with pytest.raises(PortUnavailableError):
-        await open_tic(str(path), 1200)
+        await connect_tic(str(path), 1200, asyncio.Protocol)
 
 
 async def test_a_pty_whose_other_side_closes() -> None:
     """Reading a terminal whose device went away (a dongle unplugged) is a lost port."""
     master, slave = os.openpty()
-    reader, writer = await open_tic(os.ttyname(slave), 9600)
+    path = os.ttyname(slave)
     os.close(master)
-    os.close(slave)
     try:
         with pytest.raises(PortUnavailableError):
-            await read_frame(reader, Decoder(), 10.0, url="test")
+            await detect(path, Mode.STANDARD)
     finally:
-        await close_tic(writer)
+        os.close(slave)
 
 
 async def test_a_socket_closed_by_the_far_end(closing_server: str) -> None:
     """The far end hangs up before sending anything: a closed connection, whichever way serialx tells it."""
-    reader, writer = await open_tic(closing_server, 9600)
-    try:
-        with pytest.raises(ConnectionClosedError):
-            await read_frame(reader, Decoder(), 10.0, url="test")
-    finally:
-        await close_tic(writer)
+    with pytest.raises(ConnectionClosedError):
+        await detect(closing_server, Mode.HISTORIC)
 
 
-async def test_no_time_to_read() -> None:
-    """Given no time at all, nothing is read, and nothing was received."""
+async def test_nothing_received() -> None:
+    """A line nobody writes to: nothing was received, however long the wait."""
     master, slave = os.openpty()
-    reader, writer = await open_tic(os.ttyname(slave), 9600)
     try:
         with pytest.raises(NothingReceivedError):
-            await read_frame(reader, Decoder(), 0.0, url="test")
+            await detect(os.ttyname(slave), Mode.STANDARD, within=0.001)
     finally:
-        await close_tic(writer)
         os.close(master)
         os.close(slave)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from linky_tic.link import HostUnreachableError, Rfc2217NegotiationError, open_tic
+from linky_tic import HostUnreachableError, Rfc2217NegotiationError, connect_tic
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ async def raw_tcp_port(socket_enabled: None) -> AsyncIterator[int]:
 async def test_a_server_that_does_not_negotiate(raw_tcp_port: int) -> None:
     """Connected, but no answer to the telnet options: the negotiation, not the host, is named."""
     with pytest.raises(Rfc2217NegotiationError):
-        await open_tic(f"rfc2217://127.0.0.1:{raw_tcp_port}", 9600)
+        await connect_tic(f"rfc2217://127.0.0.1:{raw_tcp_port}", 9600, asyncio.Protocol)
 
 
 async def test_a_host_that_never_answers(raw_tcp_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -41,4 +41,4 @@ async def test_a_host_that_never_answers(raw_tcp_port: int, monkeypatch: pytest.
 
     monkeypatch.setattr(loop, "create_connection", create_connection)
     with pytest.raises(HostUnreachableError):
-        await open_tic(f"rfc2217://127.0.0.1:{raw_tcp_port}", 9600)
+        await connect_tic(f"rfc2217://127.0.0.1:{raw_tcp_port}", 9600, asyncio.Protocol)

@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from linky_tic import Decoder, Frame, Mode
+from linky_tic import Decoder, Frame, Mode, close_transport, connect_tic
 from linky_tic.frame import Group
-from linky_tic.link import close_tic, open_tic
 from linky_tools.encoder import encode_frame
 from linky_tools.serve import CaptureReplay, MeterServer, serve_pty, serve_tcp
 from linky_tools.simulator import SimulatedMeter
@@ -26,6 +25,32 @@ async def _read_frames(reader: asyncio.StreamReader, count: int, decoder: Decode
         while len(frames) < count:
             frames += decoder.feed(await reader.read(4096))
     return frames
+
+
+class _Frames(asyncio.Protocol):
+    """Decode what a line brings; `enough` resolves once `count` frames came."""
+
+    def __init__(self, count: int) -> None:
+        self.decoder = Decoder()
+        self.frames: list[Frame] = []
+        self.count = count
+        self.enough: asyncio.Future[list[Frame]] = asyncio.get_running_loop().create_future()
+
+    def data_received(self, data: bytes) -> None:
+        self.frames += self.decoder.feed(data)
+        if len(self.frames) >= self.count and not self.enough.done():
+            self.enough.set_result(self.frames)
+
+
+async def _read_line(url: str, baudrate: int, count: int) -> list[Frame]:
+    """Open a line as the integration does and return its first `count` frames."""
+    reading = _Frames(count)
+    transport = await connect_tic(url, baudrate, lambda: reading)
+    try:
+        async with asyncio.timeout(10):
+            return await reading.enough
+    finally:
+        await close_transport(transport)
 
 
 def _port(server: MeterServer) -> int:
@@ -72,11 +97,9 @@ async def test_pty_line_read_through_serialx() -> None:
     server = await serve_pty(meter, speed=50)
     try:
         assert server.url.startswith("/dev/")
-        reader, writer = await open_tic(server.url, meter.baudrate)
-        frames = await _read_frames(reader, 3)
+        frames = await _read_line(server.url, meter.baudrate, 3)
         assert all(frame.mode is Mode.HISTORIC for frame in frames)
         assert frames[-1].value("ADCO") == meter.serial
-        await close_tic(writer)
     finally:
         await server.close()
 
@@ -86,10 +109,8 @@ async def test_replay_a_capture_on_a_pty() -> None:
     replay = CaptureReplay(data)
     assert replay.baudrate == 9600
     async with await serve_pty(replay, speed=20) as server:
-        reader, writer = await open_tic(server.url, replay.baudrate)
-        frames = await _read_frames(reader, 2)
+        frames = await _read_line(server.url, replay.baudrate, 2)
         assert frames[0] == frames[1] == Decoder().feed(data)[0]
-        await close_tic(writer)
 
 
 async def test_single_replay_ends(socket_enabled: None) -> None:

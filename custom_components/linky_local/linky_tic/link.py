@@ -1,4 +1,4 @@
-"""Open a TIC line with serialx and find its mode and speed."""
+"""Open a TIC line with serialx for an asyncio protocol, and find its mode and speed: the one way a line is read."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import errno
 import logging
 import socket
 import termios
-import time
 import traceback
 from typing import Final
 
@@ -25,7 +24,6 @@ _LOGGER = logging.getLogger(__name__)
 # Long enough for a frame that started just before we joined, then a whole one: a historic three-phase frame
 # lasts up to about 3 s at 1200 baud.
 DETECT_TIMEOUT: Final[dict[Mode, float]] = {Mode.STANDARD: 4.0, Mode.HISTORIC: 7.0}
-READ_CHUNK: Final = 4096
 RFC2217_SCHEME: Final = "rfc2217://"
 
 
@@ -95,26 +93,14 @@ class Detection:
     stats: DecoderStats
 
 
-type TicWriter = serialx.SerialStreamWriter[serialx.BaseSerialTransport]
 type TicTransport = serialx.BaseSerialTransport
 
 
-async def open_tic(url: str, baudrate: int) -> tuple[asyncio.StreamReader, TicWriter]:
-    """Open a TIC line for reading as a stream, 7E1 (else 8N1).
+async def connect_tic(url: str, baudrate: int, protocol_factory: Callable[[], asyncio.Protocol]) -> TicTransport:
+    """Open a TIC line for reading by a protocol, 7E1 (else 8N1).
 
     Raise a PortUnavailableError (a subclass that says why) or PortBusyError.
     """
-
-    async def open_stream(byte_size: int, parity: serialx.Parity) -> tuple[asyncio.StreamReader, TicWriter]:
-        return await serialx.open_serial_connection(
-            url, baudrate=baudrate, byte_size=byte_size, parity=parity, stopbits=serialx.StopBits.ONE
-        )
-
-    return await _seven_bits_or_eight(url, open_stream)
-
-
-async def connect_tic(url: str, baudrate: int, protocol_factory: Callable[[], asyncio.Protocol]) -> TicTransport:
-    """Open a TIC line for reading by a protocol, 7E1 (else 8N1); raise PortUnavailableError or PortBusyError."""
 
     async def connect(byte_size: int, parity: serialx.Parity) -> TicTransport:
         transport, _ = await serialx.create_serial_connection(
@@ -198,42 +184,45 @@ def _timed_out_negotiating(err: TimeoutError) -> bool:
     return not any(frame.name == "create_connection" for frame in traceback.extract_tb(waited.__traceback__))
 
 
-async def close_tic(writer: TicWriter) -> None:
-    """Close a line and wait until serialx has released it, so it can be opened again at once."""
-    writer.close()
-    with contextlib.suppress(OSError, serialx.SerialException):
-        await writer.wait_closed()
-
-
 async def close_transport(transport: TicTransport) -> None:
-    """Close a line opened by `connect_tic` and wait until serialx has released it."""
-    transport.close()
+    """Close a line opened by `connect_tic` and wait until serialx has released it (a line already gone, too)."""
     with contextlib.suppress(OSError, serialx.SerialException):
+        transport.close()
         await transport.wait_closed()
 
 
-async def read_frame(reader: asyncio.StreamReader, decoder: Decoder, within: float, *, url: str) -> Frame:
-    """Return the first complete valid frame received within `within` seconds from the line at `url`."""
-    deadline = time.monotonic() + within
-    received = 0
-    while (remaining := deadline - time.monotonic()) > 0:
-        try:
-            chunk = await asyncio.wait_for(reader.read(READ_CHUNK), remaining)
-        except TimeoutError:
-            break
-        except OSError as err:
-            raise _link_error(url, err) from err
-        except serialx.SerialException as err:
-            raise PortUnavailableError(str(err)) from err
-        if not chunk:
+def read_error(url: str, err: BaseException) -> TicLinkError:
+    """Name why reading an open line failed."""
+    if isinstance(err, OSError):
+        return _link_error(url, err)
+    return PortUnavailableError(str(err))
+
+
+class _FirstFrame(asyncio.Protocol):
+    """Read a line until its first complete valid frame: detection's one read."""
+
+    def __init__(self, url: str, decoder: Decoder) -> None:
+        self._url = url
+        self._decoder = decoder
+        self.received = 0
+        self.frame: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
+
+    def data_received(self, data: bytes) -> None:
+        if self.frame.done():
+            return
+        self.received += len(data)
+        if frames := self._decoder.feed(data):
+            self.frame.set_result(frames[0])
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.frame.done():
+            return
+        if exc is None:
             # Only a network port ends: the server let us in, then hung up (ser2net could not open its device...).
-            raise ConnectionClosedError(f"connection closed by the far end after {received} bytes")
-        received += len(chunk)
-        if frames := decoder.feed(chunk):
-            return frames[0]
-    if received == 0:
-        raise NothingReceivedError("no byte received")
-    raise GarbageReceivedError(f"{received} bytes received, no valid frame")
+            err: TicLinkError = ConnectionClosedError(f"connection closed by the far end after {self.received} bytes")
+        else:
+            err = read_error(self._url, exc)
+        self.frame.set_exception(err)
 
 
 def is_raw_socket(url: str) -> bool:
@@ -249,15 +238,19 @@ async def detect(url: str, mode: Mode | None = None, *, within: float | None = N
         candidates = [mode or Mode.HISTORIC]
     failures: list[TicLinkError] = []
     for candidate in candidates:
-        baudrate = BAUDRATES[candidate]
-        reader, writer = await open_tic(url, baudrate)
         decoder = Decoder(mode)
+        reading = _FirstFrame(url, decoder)
+        transport = await connect_tic(url, BAUDRATES[candidate], lambda: reading)  # noqa: B023 - awaited here
         try:
-            frame = await read_frame(reader, decoder, within or DETECT_TIMEOUT[candidate], url=url)
-        except (NothingReceivedError, GarbageReceivedError) as err:
-            failures.append(err)
+            async with asyncio.timeout(within or DETECT_TIMEOUT[candidate]):
+                frame = await reading.frame
+        except TimeoutError:
+            if reading.received == 0:
+                failures.append(NothingReceivedError("no byte received"))
+            else:
+                failures.append(GarbageReceivedError(f"{reading.received} bytes received, no valid frame"))
             continue
         finally:
-            await close_tic(writer)
+            await close_transport(transport)
         return Detection(frame.mode, BAUDRATES[frame.mode], frame, decoder.stats)
     raise next((err for err in failures if isinstance(err, GarbageReceivedError)), failures[-1])
