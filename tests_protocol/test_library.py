@@ -11,10 +11,12 @@ import re
 import shutil
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
 import linky_tic
+from linky_tools.serve import serve_pty
 from linky_tools.simulator import Profile, SimulatedMeter
 
 README = Path(linky_tic.__file__).with_name("README.md")
@@ -42,9 +44,15 @@ def _is_module(value: object) -> bool:
 @pytest.mark.parametrize(
     "example", re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL), ids=str
 )
-def test_readme_example_runs(example: str) -> None:
-    """Each Python example of the library's README runs as written."""
-    exec(compile(example, str(README), "exec"), {"__name__": "readme"})  # noqa: S102
+async def test_readme_example_runs(example: str) -> None:
+    """Each Python example of the library's README runs as written; `probe` reads a simulated meter on a pty."""
+    namespace: dict[str, Any] = {"__name__": "readme"}
+    exec(compile(example, str(README), "exec"), namespace)  # noqa: S102
+    if (probe := namespace.get("probe")) is not None:
+        meter = SimulatedMeter(Profile.HISTORIC_BASE)
+        async with await serve_pty(meter, speed=20) as server:
+            found = await probe(server.url)
+        assert (found.mode, found.baudrate, found.frame.value("ADCO")) == ("historic", 1200, meter.serial)
 
 
 def _capture(tmp_path: Path) -> Path:
