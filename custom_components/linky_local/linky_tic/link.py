@@ -214,6 +214,11 @@ class _FirstFrame(asyncio.Protocol):
         if frames := self._decoder.feed(data):
             self.frame.set_result(frames[0])
 
+    def settle(self) -> None:
+        """Stop waiting: a line lost while opening (RFC 2217 negotiation) or closing is no error of its own."""
+        if not self.frame.cancel() and not self.frame.cancelled():
+            self.frame.exception()  # retrieved: the error that ended the wait was raised, or this one does not count
+
     def connection_lost(self, exc: Exception | None) -> None:
         if self.frame.done():
             return
@@ -240,7 +245,11 @@ async def detect(url: str, mode: Mode | None = None, *, within: float | None = N
     for candidate in candidates:
         decoder = Decoder(mode)
         reading = _FirstFrame(url, decoder)
-        transport = await connect_tic(url, BAUDRATES[candidate], lambda: reading)  # noqa: B023 - awaited here
+        try:
+            transport = await connect_tic(url, BAUDRATES[candidate], lambda: reading)  # noqa: B023 - awaited here
+        except TicLinkError:
+            reading.settle()
+            raise
         try:
             async with asyncio.timeout(within or DETECT_TIMEOUT[candidate]):
                 frame = await reading.frame
@@ -251,6 +260,7 @@ async def detect(url: str, mode: Mode | None = None, *, within: float | None = N
                 failures.append(GarbageReceivedError(f"{reading.received} bytes received, no valid frame"))
             continue
         finally:
+            reading.settle()
             await close_transport(transport)
         return Detection(frame.mode, BAUDRATES[frame.mode], frame, decoder.stats)
     raise next((err for err in failures if isinstance(err, GarbageReceivedError)), failures[-1])
