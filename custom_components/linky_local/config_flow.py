@@ -252,7 +252,7 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
         """Read the meter on a port: its detection and serial number, or None with `errors` filled in."""
         try:
             async with asyncio.timeout(PROBE_TIMEOUT):
-                return await _identify(device, None if mode == MODE_AUTO else Mode(mode))
+                return await identify(device, None if mode == MODE_AUTO else Mode(mode))
         except TimeoutError:
             errors["base"] = "timeout_connect"
         except NoSerialNumberError:
@@ -311,10 +311,11 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _async_abort_if_port_configured(self, device: str) -> None:
         """Abort when another entry already reads this port, whatever name it was given."""
+        # A disabled entry reads nothing: the household stopped it when another meter came on its port.
         configured = [
             entry.data[CONF_DEVICE]
             for entry in self._async_current_entries(include_ignore=False)
-            if CONF_DEVICE in entry.data
+            if CONF_DEVICE in entry.data and entry.disabled_by is None
         ]
         if await self.hass.async_add_executor_job(_same_port_in, device, configured):
             raise AbortFlow("already_configured")
@@ -341,7 +342,7 @@ class LinkyLocalOptionsFlow(OptionsFlowWithReload):
         )
 
 
-async def _identify(device: str, mode: Mode | None) -> tuple[Detection, str]:
+async def identify(device: str, mode: Mode | None) -> tuple[Detection, str]:
     """Detect the line and read frames until one carries the meter's serial number."""
     filter_line_payloads()  # serialx's debug records carry the line's bytes, identifiers included
     for _ in range(IDENTIFY_ATTEMPTS):

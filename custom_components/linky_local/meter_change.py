@@ -1,0 +1,162 @@
+"""The meter on the port changed: a frame with another serial number than the entry's.
+
+Enedis replaced the meter, or the dongle was moved to another meter. Until the household says which (the repair's
+fix flow, repairs.py), nothing of the other meter reaches this meter's entities: its frames are held back, the
+entities go unavailable and one repair issue asks what happened. The other meter's serial number is personal data:
+it stays in memory, never in a log line, a repair text or the diagnostics.
+
+After a replacement the energy indexes continue from the old meter's: each index the new meter sends is shifted by
+the offset stored in the entry (the old meter's last index minus the new meter's first one). Home Assistant's
+statistics of a `total_increasing` sensor take a drop of more than 10 % for a new cycle and count the new cycle's
+first value from zero, so publishing the new meter's own index would count its starting index as consumption; a
+continued index makes every hour's change the Wh the meters measured, and keeps the old meter's last ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+import logging
+import time
+from typing import Final
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+
+from .const import DOMAIN
+from .meter import serial_number
+from .tic import Frame, Group, Mode
+from .tic.frame import decimal
+from .tic.guard import INDEX_LABELS, IndexGuard, Verdict
+
+_LOGGER = logging.getLogger(__name__)
+
+ISSUE_TRANSLATION_KEY: Final = "meter_changed"
+# Entry data: by index label, the Wh added to what the meter on the port sends (the meters before it counted them).
+CONF_INDEX_OFFSETS: Final = "index_offsets"
+
+
+def issue_id(entry_id: str) -> str:
+    """Return the id of the entry's meter-changed issue."""
+    return f"{ISSUE_TRANSLATION_KEY}_{entry_id}"
+
+
+@dataclass(slots=True)
+class OtherMeter:
+    """A meter seen on the port that is not the entry's; its serial number is personal data, kept in memory only."""
+
+    serial: str = field(repr=False)
+    mode: Mode
+    # Its first trustworthy value of each index (the guard's), and the entry's meter's last ones before it came.
+    first_indexes: dict[str, int] = field(default_factory=dict)
+    own_last_indexes: dict[str, int] = field(default_factory=dict)
+    guard: IndexGuard = field(default_factory=IndexGuard, repr=False)
+    pending: dict[str, int] = field(default_factory=dict, repr=False)
+
+
+class MeterWatch:
+    """Tell the entry's meter's frames from another meter's, and shift the indexes of a replaced meter."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, last_indexes: Mapping[str, Group]) -> None:
+        """Watch for the entry's serial number; `last_indexes` holds the entry's meter's last trustworthy values."""
+        self.hass = hass
+        self.entry = entry
+        self._last = last_indexes
+        self._offsets: dict[str, int] = dict(entry.data.get(CONF_INDEX_OFFSETS, {}))
+        self.other: OtherMeter | None = None
+
+    @callback
+    def async_start(self) -> CALLBACK_TYPE:
+        """Return what clears the issue when the entry unloads: a running entry raises it again if it still applies."""
+        return self._clear
+
+    @callback
+    def take(self, frame: Frame) -> Frame | None:
+        """Return the frame as this meter's entities take it (indexes shifted), or None when another meter sent it.
+
+        A frame without a serial number (a damaged ADCO/ADSC group, a historic short frame) belongs to the meter that
+        sent the last one with it.
+        """
+        serial = serial_number(frame)
+        own = self.entry.unique_id
+        if serial is None or own is None:
+            return None if self.other is not None else self._shifted(frame)
+        if serial == own:
+            if self.other is not None:
+                _LOGGER.info("%s: the meter is back on its port", self.entry.title)
+                self._clear()
+            return self._shifted(frame)
+        if self.other is None or self.other.serial != serial:
+            self._noticed(serial, frame.mode)
+        assert self.other is not None
+        self._note_indexes(self.other, frame)
+        return None
+
+    def _noticed(self, serial: str, mode: Mode) -> None:
+        own_last = {label: wh for label, group in self._last.items() if (wh := _index(mode, label, group)) is not None}
+        self.other = OtherMeter(serial, mode, own_last_indexes=own_last)
+        # Never the serial number: "a meter with another serial number".
+        _LOGGER.warning(
+            "%s: a meter with another serial number sends on this port; nothing of it is published until the repair "
+            "in Settings is answered",
+            self.entry.title,
+        )
+        async_raise_issue(self.hass, self.entry)
+
+    @staticmethod
+    def _note_indexes(other: OtherMeter, frame: Frame) -> None:
+        """Keep the other meter's first value of each index: where its consumption starts counting.
+
+        The guard checks it as it does the entry's meter's: a first value counts once the next one agrees with it.
+        """
+        for label, verdict in other.guard.check_frame(frame, time.monotonic()).items():
+            if label in other.first_indexes or (value := decimal(frame.groups[label].value)) is None:
+                continue
+            if verdict is Verdict.PENDING:
+                other.pending[label] = value
+            elif verdict.published:
+                other.first_indexes[label] = min(other.pending.get(label, value), value)
+
+    def _shifted(self, frame: Frame) -> Frame:
+        if not self._offsets:
+            return frame
+        groups = dict(frame.groups)
+        for label, offset in self._offsets.items():
+            if (group := groups.get(label)) is not None and (wh := decimal(group.value)) is not None:
+                groups[label] = replace(group, value=f"{wh + offset:0{len(group.value)}d}")
+        return replace(frame, groups=groups)
+
+    @callback
+    def _clear(self) -> None:
+        self.other = None
+        ir.async_delete_issue(self.hass, DOMAIN, issue_id(self.entry.entry_id))
+
+
+@callback
+def async_raise_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Ask the household what the meter with another serial number on the entry's port is."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(entry.entry_id),
+        is_fixable=True,
+        is_persistent=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=ISSUE_TRANSLATION_KEY,
+        translation_placeholders={"name": entry.title},
+        data={"entry_id": entry.entry_id},
+    )
+
+
+def _index(mode: Mode, label: str, group: Group) -> int | None:
+    return decimal(group.value) if label in INDEX_LABELS[mode] else None
+
+
+def continued_offsets(own_last: Mapping[str, int], new_first: Mapping[str, int]) -> dict[str, int]:
+    """Return the offsets that continue each index the two meters share from the old meter's last value.
+
+    `own_last` are the values the entities took (shifted by the offsets of any replacement before); an index only
+    the new meter sends gets no offset: its entity is new, and its statistics start at its first value.
+    """
+    return {label: own_last[label] - wh for label, wh in new_first.items() if label in own_last}
