@@ -178,9 +178,12 @@ async def test_replaced(
     repairs: None,
     entity_registry: er.EntityRegistry,
     device_registry: dr.DeviceRegistry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """'Replaced': the entry, device and entities move to the new serial; entity ids stay; the index continues."""
+    caplog.set_level(logging.DEBUG)
     old_serial = running.unique_id
+    assert old_serial is not None
     old_entities = {
         reg.unique_id.removeprefix(f"{old_serial}_"): reg.entity_id
         for reg in er.async_entries_for_config_entry(entity_registry, running.entry_id)
@@ -214,6 +217,35 @@ async def test_replaced(
     # The old meter's last index, plus what the new one measured since its first frame: its start counts nothing.
     assert wh(hass, ENERGY) == last_old + sent[-1] - sent[0]
     assert wh(hass, ENERGY) - last_old < START_WH + 100
+    for serial in (NEW_SERIAL, old_serial):
+        assert serial not in caplog.text
+
+
+async def test_replaced_after_a_restart(
+    hass: HomeAssistant,
+    running: MockConfigEntry,
+    timeline: Clock,
+    new_meter: NewMeter,
+    new_meter_port: str,
+    repairs: None,
+) -> None:
+    """The entry set up again while the other meter is on the port: the index continues from the one restored."""
+    last_old = wh(hass, ENERGY)
+    assert await timeline.complete(hass.config_entries.async_unload(running.entry_id))
+    assert await timeline.complete(hass.config_entries.async_setup(running.entry_id))
+    sent: list[int] = []
+
+    def note(data: bytes) -> bytes:
+        sent.append(index_of(data, Mode.STANDARD))
+        return data
+
+    await timeline.frames(30, note, meter=new_meter)
+    other = timeline.coordinator.meter_watch.other
+    assert other is not None
+    assert other.own_last_indexes == {}  # the reader never saw its own meter since it started
+    assert (await answer(hass, timeline, running, "replaced"))["type"] is FlowResultType.CREATE_ENTRY
+
+    assert running.data[CONF_INDEX_OFFSETS]["EAST"] == last_old - sent[0]
 
 
 async def test_other_meter(

@@ -21,10 +21,11 @@ import time
 from typing import Final
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir, restore_state
 
-from .const import DOMAIN
+from .const import CONF_MODE, DOMAIN
 from .meter import serial_number
 from .tic import Frame, Group, Mode
 from .tic.frame import decimal
@@ -160,3 +161,22 @@ def continued_offsets(own_last: Mapping[str, int], new_first: Mapping[str, int])
     the new meter sends gets no offset: its entity is new, and its statistics start at its first value.
     """
     return {label: own_last[label] - wh for label, wh in new_first.items() if label in own_last}
+
+
+@callback
+def restored_indexes(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, int]:
+    """Return the last index each energy entity of the entry showed, as Home Assistant keeps it to restore it.
+
+    What the entry's meter last sent when the reader never saw it since Home Assistant started (the other meter was
+    already on the port): the values stored at the last stop, or when the entry unloaded.
+    """
+    stored = restore_state.async_get(hass).last_states
+    registry = er.async_get(hass)
+    found: dict[str, int] = {}
+    for label in INDEX_LABELS[Mode(entry.data[CONF_MODE])]:
+        entity_id = registry.async_get_entity_id(Platform.SENSOR, DOMAIN, f"{entry.unique_id}_{label}")
+        if entity_id is None or (state := stored.get(entity_id)) is None or state.extra_data is None:
+            continue
+        if isinstance(value := state.extra_data.as_dict().get("native_value"), int):
+            found[label] = value
+    return found

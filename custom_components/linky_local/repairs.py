@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant
 
 from .config_flow import PROBE_TIMEOUT, NoSerialNumberError, identify
 from .const import CONF_DEVICE, DOMAIN
-from .meter_change import OtherMeter, continued_offsets
+from .meter_change import OtherMeter, continued_offsets, restored_indexes
 from .replacement import async_move_to_meter
 from .tic.frame import decimal
 from .tic.guard import INDEX_LABELS
@@ -59,6 +59,8 @@ class MeterChangedFlow(RepairsFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             other = _other_meter(entry)
+            # Before the entry unloads: its entities then store what they show, which may be nothing by now.
+            own_last = (other.own_last_indexes if other else {}) or restored_indexes(self.hass, entry)
             if entry.state in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_RETRY):
                 await self.hass.config_entries.async_unload(entry.entry_id)  # it holds the port
             found = await _async_read(entry)
@@ -71,9 +73,7 @@ class MeterChangedFlow(RepairsFlow):
                 elif any(other_entry.unique_id == serial for other_entry in self._configured()):
                     reason = "already_configured"
                 else:
-                    offsets = continued_offsets(
-                        other.own_last_indexes if other else {}, _first_indexes(other, serial, detection)
-                    )
+                    offsets = continued_offsets(own_last, _first_indexes(other, serial, detection))
                     await async_move_to_meter(self.hass, entry, serial, detection, offsets)
                     await self.hass.config_entries.async_setup(entry.entry_id)
                     return self.async_create_entry(data={})
