@@ -283,14 +283,24 @@ async def test_replaced_by_a_meter_of_another_kind(
     repairs: None,
     entity_registry: er.EntityRegistry,
 ) -> None:
-    """A historic single-phase meter replaced by a standard-mode three-phase one: the entry learns the new mode."""
+    """A historic single-phase meter replaced by a standard three-phase one: at 1200 baud the line shows no frame;
+    the household reconfigures the port, which finds another serial number and raises the repair; "replaced" moves
+    the entry to the new meter's mode and speed."""
     base_index = entity_registry.async_get_entity_id("sensor", DOMAIN, f"{running.unique_id}_BASE")
     assert base_index is not None
-    # The old meter's successor as the line at 1200 baud saw it for a moment, then the port read again.
-    await timeline.frames(10, meter=NewMeter(Profile.HISTORIC_BASE))
     new = NewMeter(Profile.STANDARD_TRI)
     async with TalkingPty(NewMeter(Profile.STANDARD_TRI).payload()) as pty:
         hass.config_entries.async_update_entry(running, data={**running.data, CONF_DEVICE: pty.path})
+        flow = await running.start_reconfigure_flow(hass)
+        reconfigured = await reading_ports(
+            timeline,
+            hass.config_entries.flow.async_configure(flow["flow_id"], {CONF_DEVICE: pty.path, CONF_MODE: "auto"}),
+        )
+        assert (reconfigured["type"], reconfigured["reason"]) == (FlowResultType.ABORT, "meter_changed")
+        await timeline.advance(1)  # the entry, let go for the read, is set up again
+        assert running.state is ConfigEntryState.LOADED
+        assert list(issues_of(hass)) == [issue_id(running.entry_id)]
+        assert running.data[CONF_MODE] == "historic"
         result = await answer(hass, timeline, running, "replaced")
 
     assert result["type"] is FlowResultType.CREATE_ENTRY

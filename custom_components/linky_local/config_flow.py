@@ -56,6 +56,7 @@ from .linky_tic import (
     detect,
 )
 from .meter import meter_kind, serial_number
+from .meter_change import async_raise_issue
 from .privacy import CONF_PRIVACY_LEVEL, DEFAULT_PRIVACY_LEVEL, PrivacyLevel, privacy_level
 from .redaction import filter_line_payloads
 
@@ -201,6 +202,10 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
             device = await self._async_stable_path(user_input[CONF_DEVICE])
             if await self.hass.async_add_executor_job(_same_port_in, device, [entry.data[CONF_DEVICE]]):
                 found = await self._async_identify_held_port(entry, device, user_input[CONF_MODE], errors)
+                if found is not None and found[1] != entry.unique_id:
+                    # Another meter on the meter's own port (often one that replaced it, in another TIC mode).
+                    async_raise_issue(self.hass, entry)
+                    return self.async_abort(reason="meter_changed")
             else:
                 # Another port: the running meter keeps reading its own while this one is probed.
                 found = await self._async_identify(device, user_input[CONF_MODE], errors)
