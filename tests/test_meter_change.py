@@ -174,7 +174,6 @@ async def test_replaced(
     running: MockConfigEntry,
     timeline: Clock,
     new_meter: NewMeter,
-    new_meter_port: str,
     repairs: None,
     entity_registry: er.EntityRegistry,
     device_registry: dr.DeviceRegistry,
@@ -226,7 +225,6 @@ async def test_replaced_after_a_restart(
     running: MockConfigEntry,
     timeline: Clock,
     new_meter: NewMeter,
-    new_meter_port: str,
     repairs: None,
 ) -> None:
     """The entry set up again while the other meter is on the port: the index continues from the one restored."""

@@ -24,12 +24,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
 
-from custom_components.linky_local.const import CONF_DEVICE
 from custom_components.linky_local.privacy import PrivacyLevel
 from linky_tools.simulator import Profile
 
-from .conftest import Clock, TalkingPty, VirtualMeter, with_values
-from .test_meter_change import ENERGY, NEW_SERIAL, START_WH, NewMeter, answer
+from .conftest import Clock, VirtualMeter, with_values
+from .test_meter_change import ENERGY, NEW_SERIAL, START_WH, answer
 from .test_privacy_energy import ticks
 
 STARTED = datetime(2026, 1, 15, 21, 0, tzinfo=UTC)
@@ -100,33 +99,29 @@ async def test_replacement_counts_no_jump(
     events += [(ANSWERED, "answer")]
     events += [(moment, "tick") for moment in ticks(FIRST, LAST, privacy_level)]
     answered = first_after_answer = False
-    async with TalkingPty(NewMeter(Profile.STANDARD_TRI).payload()) as pty:
-        hass.config_entries.async_update_entry(
-            mock_config_entry, data={**mock_config_entry.data, CONF_DEVICE: pty.path}
-        )
-        for moment, what in sorted(events):
-            if what == "tick":
-                await clock.move_to(moment)
-            elif what == "answer":
-                await clock.move_to(moment)
-                assert (await answer(hass, clock, mock_config_entry, "replaced"))["type"] is FlowResultType.CREATE_ENTRY
-                answered = first_after_answer = True
-            elif what == "old":
-                old_wh += rng.randint(0, 400)
-                await clock.send_at(moment, EAST=f"{old_wh:09d}")
-                # The guard holds a first value back until the next one agrees.
-                if old_last:
-                    published.append((clock.moment, old_wh))
-                old_last = old_wh
-            else:
-                new_wh += rng.randint(0, 400)
-                new_first = new_wh if new_first is None else new_first
-                await clock.send_groups_at(
-                    moment, with_values(virtual_meter.simulator.groups(), EAST=f"{new_wh:09d}", ADSC=NEW_SERIAL)
-                )
-                if answered and not first_after_answer:
-                    published.append((clock.moment, old_last + new_wh - new_first))
-                first_after_answer = False
+    for moment, what in sorted(events):
+        if what == "tick":
+            await clock.move_to(moment)
+        elif what == "answer":
+            await clock.move_to(moment)
+            assert (await answer(hass, clock, mock_config_entry, "replaced"))["type"] is FlowResultType.CREATE_ENTRY
+            answered = first_after_answer = True
+        elif what == "old":
+            old_wh += rng.randint(0, 400)
+            await clock.send_at(moment, EAST=f"{old_wh:09d}")
+            # The guard holds a first value back until the next one agrees.
+            if old_last:
+                published.append((clock.moment, old_wh))
+            old_last = old_wh
+        else:
+            new_wh += rng.randint(0, 400)
+            new_first = new_wh if new_first is None else new_first
+            await clock.send_groups_at(
+                moment, with_values(virtual_meter.simulator.groups(), EAST=f"{new_wh:09d}", ADSC=NEW_SERIAL)
+            )
+            if answered and not first_after_answer:
+                published.append((clock.moment, old_last + new_wh - new_first))
+            first_after_answer = False
     await async_wait_recording_done(hass)
     assert new_first is not None
 

@@ -49,6 +49,8 @@ class OtherMeter:
 
     serial: str = field(repr=False)
     mode: Mode
+    # Its latest frame: what tells its kind (it holds the serial number too: memory only).
+    frame: Frame = field(repr=False)
     # Its first trustworthy value of each index (the guard's), and the entry's meter's last ones before it came.
     first_indexes: dict[str, int] = field(default_factory=dict)
     own_last_indexes: dict[str, int] = field(default_factory=dict)
@@ -89,14 +91,16 @@ class MeterWatch:
                 self._clear()
             return self._shifted(frame)
         if self.other is None or self.other.serial != serial:
-            self._noticed(serial, frame.mode)
+            self._noticed(serial, frame)
         assert self.other is not None
+        self.other.frame = frame
         self._note_indexes(self.other, frame)
         return None
 
-    def _noticed(self, serial: str, mode: Mode) -> None:
+    def _noticed(self, serial: str, frame: Frame) -> None:
+        mode = frame.mode
         own_last = {label: wh for label, group in self._last.items() if (wh := _index(mode, label, group)) is not None}
-        self.other = OtherMeter(serial, mode, own_last_indexes=own_last)
+        self.other = OtherMeter(serial, mode, frame, own_last_indexes=own_last)
         # Never the serial number: "a meter with another serial number".
         _LOGGER.warning(
             "%s: a meter with another serial number sends on this port; nothing of it is published until the repair "

@@ -16,12 +16,13 @@ from homeassistant.config_entries import ConfigEntry, ConfigEntryDisabler, Confi
 from homeassistant.core import HomeAssistant
 
 from .config_flow import PROBE_TIMEOUT, NoSerialNumberError, identify
-from .const import CONF_DEVICE, DOMAIN
+from .const import CONF_BAUDRATE, CONF_DEVICE, DOMAIN
 from .meter_change import OtherMeter, continued_offsets, restored_indexes
-from .replacement import async_move_to_meter
+from .replacement import NewMeter, async_move_to_meter
+from .tic import Frame
 from .tic.frame import decimal
 from .tic.guard import INDEX_LABELS
-from .tic.link import Detection, TicLinkError
+from .tic.link import TicLinkError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -53,7 +54,11 @@ class MeterChangedFlow(RepairsFlow):
         )
 
     async def async_step_replaced(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
-        """Read the port again, then move the entry, its device and its entities to the new meter."""
+        """Move the entry, its device and its entities to the new meter, then read it.
+
+        A meter the reader decoded is known: its mode and speed are the entry's. Otherwise (a meter in the other TIC
+        mode, found by reconfiguring the port) the port is read again, in either mode, while the entry lets it go.
+        """
         if (entry := self._entry()) is None:
             return self.async_abort(reason="entry_gone")
         errors: dict[str, str] = {}
@@ -63,22 +68,25 @@ class MeterChangedFlow(RepairsFlow):
             own_last = (other.own_last_indexes if other else {}) or restored_indexes(self.hass, entry)
             if entry.state in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_RETRY):
                 await self.hass.config_entries.async_unload(entry.entry_id)  # it holds the port
-            found = await _async_read(entry)
-            if found is None:
-                errors["base"] = "cannot_read"
+            if other is not None:
+                meter: NewMeter | None = NewMeter(other.serial, other.mode, entry.data[CONF_BAUDRATE], other.frame)
+                # Its indexes as the guard confirmed them, else as last read: one frame may be all there was.
+                first = {**_indexes(other.frame), **other.pending, **other.first_indexes}
             else:
-                detection, serial = found
-                if serial == entry.unique_id:
-                    reason = "meter_back"
-                elif any(other_entry.unique_id == serial for other_entry in self._configured()):
-                    reason = "already_configured"
-                else:
-                    offsets = continued_offsets(own_last, _first_indexes(other, serial, detection))
-                    await async_move_to_meter(self.hass, entry, serial, detection, offsets)
-                    await self.hass.config_entries.async_setup(entry.entry_id)
-                    return self.async_create_entry(data={})
+                meter = await _async_read(entry)
+                first = {} if meter is None else _indexes(meter.frame)
+            if meter is None:
+                errors["base"] = "cannot_read"
+            elif meter.serial == entry.unique_id or any(
+                other_entry.unique_id == meter.serial for other_entry in self._configured()
+            ):
                 await self.hass.config_entries.async_setup(entry.entry_id)
+                reason = "meter_back" if meter.serial == entry.unique_id else "already_configured"
                 return self.async_abort(reason=reason, description_placeholders={"name": entry.title})
+            else:
+                await async_move_to_meter(self.hass, entry, meter, continued_offsets(own_last, first))
+                await self.hass.config_entries.async_setup(entry.entry_id)
+                return self.async_create_entry(data={})
             await self.hass.config_entries.async_setup(entry.entry_id)
         return self.async_show_form(
             step_id="replaced",
@@ -110,21 +118,19 @@ def _other_meter(entry: ConfigEntry) -> OtherMeter | None:
     return other
 
 
-async def _async_read(entry: ConfigEntry) -> tuple[Detection, str] | None:
-    """Read the meter on the entry's port in either mode: its detection and serial number, None when none reads."""
+async def _async_read(entry: ConfigEntry) -> NewMeter | None:
+    """Read the meter on the entry's port in either mode; None when none reads."""
     try:
         async with asyncio.timeout(PROBE_TIMEOUT):
-            return await identify(entry.data[CONF_DEVICE], None)
+            detection, serial = await identify(entry.data[CONF_DEVICE], None)
     except (TimeoutError, NoSerialNumberError, TicLinkError) as err:
         _LOGGER.debug("%s: no meter read on its port: %s", entry.title, type(err).__name__)
         return None
+    return NewMeter(serial, detection.mode, detection.baudrate, detection.frame)
 
 
-def _first_indexes(other: OtherMeter | None, serial: str, detection: Detection) -> dict[str, int]:
-    """Return where the new meter's consumption starts counting: its first index seen, else the one read now."""
-    if other is not None and other.serial == serial and other.mode is detection.mode and other.first_indexes:
-        return other.first_indexes
-    frame = detection.frame
+def _indexes(frame: Frame) -> dict[str, int]:
+    """Return the indexes of a frame: where a meter read once counts from."""
     return {
         label: wh
         for label, group in frame.groups.items()
