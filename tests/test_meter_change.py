@@ -118,7 +118,11 @@ async def answer(hass: HomeAssistant, timeline: Clock, entry: MockConfigEntry, c
     """Open the repair's fix flow, choose `choice` in its menu, confirm; return the flow's end."""
     manager = repairs_flow_manager(hass)
     assert manager is not None
-    result: dict[str, Any] = dict(await manager.async_init(DOMAIN, context={"issue_id": issue_id(entry.entry_id)}))
+    issue = issue_id(entry.entry_id)
+    # Home Assistant 2026.5 takes the issue id in the data, 2026.10 in the context.
+    result: dict[str, Any] = dict(
+        await manager.async_init(DOMAIN, context={"issue_id": issue}, data={"issue_id": issue})
+    )
     assert result["type"] is FlowResultType.MENU
     assert result["menu_options"] == ["replaced", "other_meter"]
     result = dict(await manager.async_configure(result["flow_id"], {"next_step_id": choice}))

@@ -7,11 +7,13 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    # Type-checked against Home Assistant 2026.10 (see config_flow.py); 2026.5 has no RepairsFlowResult yet.
+    from homeassistant.components.repairs import RepairsFlowResult
     import probatio as vol
 else:
     import voluptuous as vol
 
-from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
+from homeassistant.components.repairs import RepairsFlow
 from homeassistant.config_entries import ConfigEntry, ConfigEntryDisabler, ConfigEntryState
 from homeassistant.core import HomeAssistant
 
