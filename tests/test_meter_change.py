@@ -25,9 +25,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
 from custom_components.linky_local.diagnostics import async_get_config_entry_diagnostics
-from custom_components.linky_local.meter_change import CONF_INDEX_OFFSETS, issue_id
-from custom_components.linky_local.tic import Decoder, Group, Mode
-from custom_components.linky_local.tic.guard import INDEX_LABELS
+from custom_components.linky_local.linky_tic import Decoder, Group, Mode
+from custom_components.linky_local.meter_change import CONF_INDEX_OFFSETS, INDEX_LABELS, issue_id
 from linky_tools.simulator import Profile, SimulatedMeter
 
 from .conftest import START, Clock, TalkingPty, written

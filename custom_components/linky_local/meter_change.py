@@ -26,16 +26,21 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir, restore_state
 
 from .const import CONF_MODE, DOMAIN
+from .linky_tic import CATALOGUE, INDEX_QUANTITIES, Frame, Group, IndexGuard, Mode, Verdict, decimal
 from .meter import serial_number
-from .tic import Frame, Group, Mode
-from .tic.frame import decimal
-from .tic.guard import INDEX_LABELS, IndexGuard, Verdict
 
 _LOGGER = logging.getLogger(__name__)
 
 ISSUE_TRANSLATION_KEY: Final = "meter_changed"
 # Entry data: by index label, the Wh added to what the meter on the port sends (the meters before it counted them).
 CONF_INDEX_OFFSETS: Final = "index_offsets"
+
+
+# The energy indexes of each mode, those a replacement continues.
+INDEX_LABELS: Final[dict[Mode, frozenset[str]]] = {
+    mode: frozenset(label for label, spec in specs.items() if spec.quantity in INDEX_QUANTITIES)
+    for mode, specs in CATALOGUE.items()
+}
 
 
 def issue_id(entry_id: str) -> str:

@@ -19,12 +19,9 @@ from homeassistant.core import HomeAssistant
 
 from .config_flow import PROBE_TIMEOUT, NoSerialNumberError, identify
 from .const import CONF_BAUDRATE, CONF_DEVICE, DOMAIN
-from .meter_change import OtherMeter, continued_offsets, restored_indexes
+from .linky_tic import Frame, TicLinkError, decimal
+from .meter_change import INDEX_LABELS, OtherMeter, continued_offsets, restored_indexes
 from .replacement import NewMeter, async_move_to_meter
-from .tic import Frame
-from .tic.frame import decimal
-from .tic.guard import INDEX_LABELS
-from .tic.link import TicLinkError
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 from .const import CONF_BAUDRATE, CONF_MODE, DOMAIN
 from .device import async_kind_names
+from .linky_tic import Frame, Mode
 from .meter import meter_kind
 from .meter_change import CONF_INDEX_OFFSETS
-from .tic import Frame, Mode
 
 
 @dataclass(frozen=True, slots=True)
