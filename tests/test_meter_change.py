@@ -159,6 +159,18 @@ async def test_another_meter_publishes_nothing(
         assert serial not in caplog.text
 
 
+async def test_asking_for_an_update_shows_nothing_old(
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, new_meter: NewMeter
+) -> None:
+    """An update asked for while the other meter is on the port leaves the entities unavailable."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    await timeline.frames(10, meter=new_meter)
+
+    await hass.services.async_call("homeassistant", "update_entity", {"entity_id": ENERGY}, blocking=True)
+
+    assert hass.states.get(ENERGY).state == STATE_UNAVAILABLE
+
+
 async def test_the_meter_back_clears_the_repair(
     hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, new_meter: NewMeter
 ) -> None:

@@ -134,7 +134,7 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterSnapshot]):
 
     async def _async_update_data(self) -> MeterSnapshot:
         """Return the latest values: the meter pushes its frames, there is nothing to fetch."""
-        if self.link_state is not LinkState.RECEIVING:
+        if self.link_state is not LinkState.RECEIVING or self.meter_watch.other is not None:
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="not_receiving")
         return self.data
 
