@@ -10,7 +10,9 @@ import asyncio
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import replace
 from datetime import datetime
+import json
 import logging
+from pathlib import Path
 from typing import Any
 
 from homeassistant.components.repairs import repairs_flow_manager
@@ -31,6 +33,7 @@ from linky_tools.simulator import Profile, SimulatedMeter
 
 from .conftest import START, Clock, TalkingPty, written
 
+INTEGRATION = Path(__file__).parent.parent / "custom_components" / "linky_local"
 ENERGY = "sensor.linky_energy_withdrawn"
 NEW_SERIAL = "031962449508"
 # A new meter's indexes start near zero: what Enedis' tests left on it.
@@ -176,11 +179,11 @@ async def test_the_meter_back_clears_the_repair(
 ) -> None:
     """The dongle back on its meter: the issue clears by itself, and the entities read their meter again."""
     await timeline.frames(10, meter=new_meter)
-    assert issues_of(hass)
+    assert issue_id(running.entry_id) in issues_of(hass)
 
     await timeline.frames(10)
 
-    assert not issues_of(hass)
+    assert issue_id(running.entry_id) not in issues_of(hass)
     assert hass.states.get(ENERGY).state != STATE_UNAVAILABLE
 
 
@@ -216,7 +219,7 @@ async def test_replaced(
     assert running.state is ConfigEntryState.LOADED
     assert running.unique_id == NEW_SERIAL
     assert running.title == "Linky - Three-phase producer (standard TIC)"
-    assert not issues_of(hass)
+    assert issue_id(running.entry_id) not in issues_of(hass)
     moved = {
         reg.unique_id.removeprefix(f"{NEW_SERIAL}_"): reg.entity_id
         for reg in er.async_entries_for_config_entry(entity_registry, running.entry_id)
@@ -278,7 +281,7 @@ async def test_other_meter(
     assert running.disabled_by is ConfigEntryDisabler.USER
     assert running.state is ConfigEntryState.NOT_LOADED
     assert running.unique_id != NEW_SERIAL
-    assert not issues_of(hass)
+    assert issue_id(running.entry_id) not in issues_of(hass)
     flow = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     found = await reading_ports(
         timeline,
@@ -312,7 +315,7 @@ async def test_replaced_by_a_meter_of_another_kind(
         assert (reconfigured["type"], reconfigured["reason"]) == (FlowResultType.ABORT, "meter_changed")
         await timeline.advance(1)  # the entry, let go for the read, is set up again
         assert running.state is ConfigEntryState.LOADED
-        assert list(issues_of(hass)) == [issue_id(running.entry_id)]
+        assert issue_id(running.entry_id) in issues_of(hass)
         assert running.data[CONF_MODE] == "historic"
         result = await answer(hass, timeline, running, "replaced")
 
@@ -328,6 +331,63 @@ async def test_replaced_by_a_meter_of_another_kind(
     # The standard mode's index is a new entity: its statistics start at its first value.
     assert wh(hass, ENERGY) >= START_WH
     assert hass.states.get(base_index).state == STATE_UNAVAILABLE
+
+
+@pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_BASE])
+async def test_the_meter_back_before_the_answer(
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, simulator: SimulatedMeter, repairs: None
+) -> None:
+    """The port read for the answer shows the entry's own meter again: nothing moves, the flow says so."""
+    old_serial = running.unique_id
+    async with TalkingPty(NewMeter(Profile.STANDARD_TRI).payload()) as pty:
+        hass.config_entries.async_update_entry(running, data={**running.data, CONF_DEVICE: pty.path})
+        flow = await running.start_reconfigure_flow(hass)
+        await reading_ports(
+            timeline,
+            hass.config_entries.flow.async_configure(flow["flow_id"], {CONF_DEVICE: pty.path, CONF_MODE: "auto"}),
+        )
+        await timeline.advance(1)
+        pty.payload = b"".join(simulator.next_frame() for _ in range(3))  # the dongle back on its meter
+        result = await answer(hass, timeline, running, "replaced")
+
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "meter_back")
+    assert result["description_placeholders"] == {"name": running.title}
+    assert running.unique_id == old_serial
+    assert running.data[CONF_MODE] == "historic"
+    assert running.state is ConfigEntryState.LOADED
+    assert issue_id(running.entry_id) not in issues_of(hass)
+
+
+@pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_BASE])
+async def test_reconfigure_finds_another_meter_then_its_own_comes_back(
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock
+) -> None:
+    """The repair raised by reconfiguring clears at the first frame of the entry's own meter."""
+    async with TalkingPty(NewMeter(Profile.STANDARD_TRI).payload()) as pty:
+        hass.config_entries.async_update_entry(running, data={**running.data, CONF_DEVICE: pty.path})
+        flow = await running.start_reconfigure_flow(hass)
+        await reading_ports(
+            timeline,
+            hass.config_entries.flow.async_configure(flow["flow_id"], {CONF_DEVICE: pty.path, CONF_MODE: "auto"}),
+        )
+    await timeline.advance(1)
+    assert issue_id(running.entry_id) in issues_of(hass)
+
+    await timeline.frames(10)
+
+    assert issue_id(running.entry_id) not in issues_of(hass)
+    assert hass.states.get("sensor.linky_base_index").state != STATE_UNAVAILABLE
+
+
+def test_fix_flow_is_worded() -> None:
+    """Every step, choice, error and end of the fix flow has its words, in English and French."""
+    for name in ("strings.json", "translations/fr.json"):
+        issue = json.loads((INTEGRATION / name).read_text(encoding="utf-8"))["issues"]["meter_changed"]
+        steps = issue["fix_flow"]["step"]
+        assert set(steps) == {"init", "replaced", "other_meter"}
+        assert set(steps["init"]["menu_options"]) == {"replaced", "other_meter"}
+        assert set(issue["fix_flow"]["abort"]) == {"entry_gone", "meter_back", "already_configured"}
+        assert set(issue["fix_flow"]["error"]) == {"cannot_read"}
 
 
 async def test_serial_never_in_diagnostics(

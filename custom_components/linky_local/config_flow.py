@@ -203,8 +203,6 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
             if await self.hass.async_add_executor_job(_same_port_in, device, [entry.data[CONF_DEVICE]]):
                 found = await self._async_identify_held_port(entry, device, user_input[CONF_MODE], errors)
                 if found is not None and found[1] != entry.unique_id:
-                    # Another meter on the meter's own port (often one that replaced it, in another TIC mode).
-                    async_raise_issue(self.hass, entry)
                     return self.async_abort(reason="meter_changed")
             else:
                 # Another port: the running meter keeps reading its own while this one is probed.
@@ -231,10 +229,13 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
         serialx locks a local port exclusively, and ser2net serves one client at a time (a second one is turned away,
         or with `kickolduser` takes the line from the first). So the meter's entities are unavailable for the few
         seconds of the probe; whatever it finds, the entry is set up again (with the new data on success, by the
-        caller's update).
+        caller's update). Another meter on it (often one that replaced it, in another TIC mode) raises the repair
+        that asks which, before the entry is set up again: its reader clears it at its own meter's first frame.
         """
         released = await self._async_release_port(entry)
         found = await self._async_identify(device, mode, errors)
+        if found is not None and found[1] != entry.unique_id:
+            async_raise_issue(self.hass, entry)
         if released and (found is None or found[1] != entry.unique_id):
             self.hass.config_entries.async_schedule_reload(entry.entry_id)
         return found

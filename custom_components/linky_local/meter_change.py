@@ -73,10 +73,16 @@ class MeterWatch:
         self._last = last_indexes
         self._offsets: dict[str, int] = dict(entry.data.get(CONF_INDEX_OFFSETS, {}))
         self.other: OtherMeter | None = None
+        self._raised = False
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
-        """Return what clears the issue when the entry unloads: a running entry raises it again if it still applies."""
+        """Return what clears the issue when the entry unloads: a running entry raises it again if it still applies.
+
+        An issue raised while the entry was not running (reconfiguring its port found another meter) clears at the
+        first frame of the entry's own meter.
+        """
+        self._raised = ir.async_get(self.hass).async_get_issue(DOMAIN, issue_id(self.entry.entry_id)) is not None
         return self._clear
 
     @callback
@@ -91,7 +97,7 @@ class MeterWatch:
         if serial is None or own is None:
             return None if self.other is not None else self._shifted(frame)
         if serial == own:
-            if self.other is not None:
+            if self._raised:
                 _LOGGER.info("%s: the meter is back on its port", self.entry.title)
                 self._clear()
             return self._shifted(frame)
@@ -113,6 +119,7 @@ class MeterWatch:
             self.entry.title,
         )
         async_raise_issue(self.hass, self.entry)
+        self._raised = True
 
     @staticmethod
     def _note_indexes(other: OtherMeter, frame: Frame) -> None:
@@ -140,6 +147,7 @@ class MeterWatch:
     @callback
     def _clear(self) -> None:
         self.other = None
+        self._raised = False
         ir.async_delete_issue(self.hass, DOMAIN, issue_id(self.entry.entry_id))
 
 

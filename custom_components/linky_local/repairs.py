@@ -16,6 +16,7 @@ else:
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.config_entries import ConfigEntry, ConfigEntryDisabler, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 
 from .config_flow import PROBE_TIMEOUT, NoSerialNumberError, identify
 from .const import CONF_BAUDRATE, CONF_DEVICE, DOMAIN
@@ -79,8 +80,12 @@ class MeterChangedFlow(RepairsFlow):
             elif meter.serial == entry.unique_id or any(
                 other_entry.unique_id == meter.serial for other_entry in self._configured()
             ):
+                if meter.serial == entry.unique_id:
+                    reason = "meter_back"
+                    ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
+                else:
+                    reason = "already_configured"
                 await self.hass.config_entries.async_setup(entry.entry_id)
-                reason = "meter_back" if meter.serial == entry.unique_id else "already_configured"
                 return self.async_abort(reason=reason, description_placeholders={"name": entry.title})
             else:
                 await async_move_to_meter(self.hass, entry, meter, continued_offsets(own_last, first))
