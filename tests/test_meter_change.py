@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 import json
 import logging
 from pathlib import Path
@@ -28,10 +28,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
 from custom_components.linky_local.diagnostics import async_get_config_entry_diagnostics
 from custom_components.linky_local.linky_tic import Decoder, Group, Mode
-from custom_components.linky_local.meter_change import CONF_INDEX_OFFSETS, INDEX_LABELS, issue_id
+from custom_components.linky_local.meter_change import CONF_INDEX_OFFSETS, CONFIRM_FRAMES, INDEX_LABELS, issue_id
 from linky_tools.simulator import Profile, SimulatedMeter
 
-from .conftest import START, Clock, TalkingPty, written
+from .conftest import START, Clock, TalkingPty, with_values, written
 
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / "linky_local"
 ENERGY = "sensor.linky_energy_withdrawn"
@@ -172,6 +172,21 @@ async def test_asking_for_an_update_shows_nothing_old(
     await hass.services.async_call("homeassistant", "update_entity", {"entity_id": ENERGY}, blocking=True)
 
     assert hass.states.get(ENERGY).state == STATE_UNAVAILABLE
+
+
+async def test_one_damaged_serial_number_is_no_other_meter(
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, simulator: SimulatedMeter
+) -> None:
+    """A frame whose serial number got past its checksum damaged is held back, and raises nothing."""
+    states = written(hass, ENERGY)
+    damaged = with_values(simulator.groups(), ADSC=NEW_SERIAL)
+    for _ in range(CONFIRM_FRAMES - 1):  # in a row
+        await timeline.send_groups_at(timeline.moment + timedelta(seconds=2), damaged)
+    await timeline.frames(5)
+
+    assert issue_id(running.entry_id) not in issues_of(hass)
+    assert STATE_UNAVAILABLE not in states
+    assert timeline.coordinator.meter_watch.other is None
 
 
 async def test_the_meter_back_clears_the_repair(

@@ -202,8 +202,9 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterSnapshot]):
     def _receive(self, frame: Frame) -> None:
         """Take in one frame and publish it; another meter's frame makes the entities unavailable instead."""
         if (taken := self.meter_watch.take(frame)) is None:
-            self.last_update_success = False
-            self._tell_link_state()
+            if self.meter_watch.other is not None:
+                self.last_update_success = False
+                self._tell_link_state()
             return
         self.values.apply(taken, time.monotonic())
         self.last_frame_at = dt_util.utcnow()

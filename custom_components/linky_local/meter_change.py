@@ -32,6 +32,9 @@ from .meter import serial_number
 _LOGGER = logging.getLogger(__name__)
 
 ISSUE_TRANSLATION_KEY: Final = "meter_changed"
+# Frames in a row that must carry the same other serial number before it is another meter: about one damaged group in
+# 64 gets past its checksum, and a damaged serial number alone must not raise a repair.
+CONFIRM_FRAMES: Final = 3
 # Entry data: by index label, the Wh added to what the meter on the port sends (the meters before it counted them).
 CONF_INDEX_OFFSETS: Final = "index_offsets"
 
@@ -61,6 +64,7 @@ class OtherMeter:
     own_last_indexes: dict[str, int] = field(default_factory=dict)
     guard: IndexGuard = field(default_factory=IndexGuard, repr=False)
     pending: dict[str, int] = field(default_factory=dict, repr=False)
+    frames: int = 0
 
 
 class MeterWatch:
@@ -72,7 +76,9 @@ class MeterWatch:
         self.entry = entry
         self._last = last_indexes
         self._offsets: dict[str, int] = dict(entry.data.get(CONF_INDEX_OFFSETS, {}))
+        # Another meter, once CONFIRM_FRAMES frames in a row told its serial number; until then a candidate.
         self.other: OtherMeter | None = None
+        self._candidate: OtherMeter | None = None
         self._raised = False
 
     @callback
@@ -89,29 +95,38 @@ class MeterWatch:
     def take(self, frame: Frame) -> Frame | None:
         """Return the frame as this meter's entities take it (indexes shifted), or None when another meter sent it.
 
-        A frame without a serial number (a damaged ADCO/ADSC group, a historic short frame) belongs to the meter that
-        sent the last one with it.
+        A frame without a serial number (a damaged ADCO/ADSC group) belongs to the meter that sent the last one with
+        it. A frame with another one is held back, and counts toward noticing another meter.
         """
         serial = serial_number(frame)
         own = self.entry.unique_id
         if serial is None or own is None:
             return None if self.other is not None else self._shifted(frame)
         if serial == own:
+            self._candidate = None
             if self._raised:
                 _LOGGER.info("%s: the meter is back on its port", self.entry.title)
                 self._clear()
             return self._shifted(frame)
-        if self.other is None or self.other.serial != serial:
-            self._noticed(serial, frame)
-        assert self.other is not None
-        self.other.frame = frame
-        self._note_indexes(self.other, frame)
+        if self.other is not None and self.other.serial == serial:
+            seen, self._candidate = self.other, None
+        elif (seen := self._candidate) is None or seen.serial != serial:
+            seen = self._candidate = self._seen(serial, frame)
+        seen.frame = frame
+        seen.frames += 1
+        self._note_indexes(seen, frame)
+        if self.other is None and seen.frames >= CONFIRM_FRAMES:
+            self._noticed(seen)
         return None
 
-    def _noticed(self, serial: str, frame: Frame) -> None:
+    def _seen(self, serial: str, frame: Frame) -> OtherMeter:
+        """Start following a serial number not the entry's, and keep the entry's meter's last indexes before it."""
         mode = frame.mode
         own_last = {label: wh for label, group in self._last.items() if (wh := _index(mode, label, group)) is not None}
-        self.other = OtherMeter(serial, mode, frame, own_last_indexes=own_last)
+        return OtherMeter(serial, mode, frame, own_last_indexes=own_last)
+
+    def _noticed(self, other: OtherMeter) -> None:
+        self.other, self._candidate = other, None
         # Never the serial number: "a meter with another serial number".
         _LOGGER.warning(
             "%s: a meter with another serial number sends on this port; nothing of it is published until the repair "
@@ -146,7 +161,7 @@ class MeterWatch:
 
     @callback
     def _clear(self) -> None:
-        self.other = None
+        self.other = self._candidate = None
         self._raised = False
         ir.async_delete_issue(self.hass, DOMAIN, issue_id(self.entry.entry_id))
 
