@@ -108,9 +108,12 @@ class MeterWatch:
                 _LOGGER.info("%s: the meter is back on its port", self.entry.title)
                 self._clear()
             return self._shifted(frame)
+        seen: OtherMeter
         if self.other is not None and self.other.serial == serial:
             seen, self._candidate = self.other, None
-        elif (seen := self._candidate) is None or seen.serial != serial:
+        elif self._candidate is not None and self._candidate.serial == serial:
+            seen = self._candidate
+        else:
             seen = self._candidate = self._seen(serial, frame)
         seen.frame = frame
         seen.frames += 1
