@@ -36,6 +36,7 @@ TRANSLATION_KEYS = {
     "mode_switched_to_historic",
     "mode_switched_to_standard",
     "fine_signal_leaves",  # raised in test_ledger_truth.py
+    "meter_changed",  # raised in test_meter_change.py
 }
 
 

@@ -174,7 +174,8 @@ async def test_running_entry_through_ser2net_restarted(hass: HomeAssistant, ser2
     reads on."""
     entry = MockConfigEntry(
         domain=DOMAIN,
-        unique_id="linky-local-ser2net-test",
+        # The simulated meter's serial number: frames of another would be held back as another meter's.
+        unique_id=SimulatedMeter("standard_mono", start=START).serial,
         data={CONF_DEVICE: ser2net.raw_url, CONF_MODE: mode.value, CONF_BAUDRATE: LINE_BAUD[mode]},
     )
     entry.add_to_hass(hass)

@@ -56,6 +56,7 @@ from .linky_tic import (
     detect,
 )
 from .meter import meter_kind, serial_number
+from .meter_change import async_raise_issue
 from .privacy import CONF_PRIVACY_LEVEL, DEFAULT_PRIVACY_LEVEL, PrivacyLevel, privacy_level
 from .redaction import filter_line_payloads
 
@@ -201,6 +202,8 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
             device = await self._async_stable_path(user_input[CONF_DEVICE])
             if await self.hass.async_add_executor_job(_same_port_in, device, [entry.data[CONF_DEVICE]]):
                 found = await self._async_identify_held_port(entry, device, user_input[CONF_MODE], errors)
+                if found is not None and found[1] != entry.unique_id:
+                    return self.async_abort(reason="meter_changed")
             else:
                 # Another port: the running meter keeps reading its own while this one is probed.
                 found = await self._async_identify(device, user_input[CONF_MODE], errors)
@@ -226,10 +229,13 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
         serialx locks a local port exclusively, and ser2net serves one client at a time (a second one is turned away,
         or with `kickolduser` takes the line from the first). So the meter's entities are unavailable for the few
         seconds of the probe; whatever it finds, the entry is set up again (with the new data on success, by the
-        caller's update).
+        caller's update). Another meter on it (often one that replaced it, in another TIC mode) raises the repair
+        that asks which, before the entry is set up again: its reader clears it at its own meter's first frame.
         """
         released = await self._async_release_port(entry)
         found = await self._async_identify(device, mode, errors)
+        if found is not None and found[1] != entry.unique_id:
+            async_raise_issue(self.hass, entry)
         if released and (found is None or found[1] != entry.unique_id):
             self.hass.config_entries.async_schedule_reload(entry.entry_id)
         return found
@@ -252,7 +258,7 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
         """Read the meter on a port: its detection and serial number, or None with `errors` filled in."""
         try:
             async with asyncio.timeout(PROBE_TIMEOUT):
-                return await _identify(device, None if mode == MODE_AUTO else Mode(mode))
+                return await identify(device, None if mode == MODE_AUTO else Mode(mode))
         except TimeoutError:
             errors["base"] = "timeout_connect"
         except NoSerialNumberError:
@@ -311,10 +317,11 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _async_abort_if_port_configured(self, device: str) -> None:
         """Abort when another entry already reads this port, whatever name it was given."""
+        # A disabled entry reads nothing: the household stopped it when another meter came on its port.
         configured = [
             entry.data[CONF_DEVICE]
             for entry in self._async_current_entries(include_ignore=False)
-            if CONF_DEVICE in entry.data
+            if CONF_DEVICE in entry.data and entry.disabled_by is None
         ]
         if await self.hass.async_add_executor_job(_same_port_in, device, configured):
             raise AbortFlow("already_configured")
@@ -341,7 +348,7 @@ class LinkyLocalOptionsFlow(OptionsFlowWithReload):
         )
 
 
-async def _identify(device: str, mode: Mode | None) -> tuple[Detection, str]:
+async def identify(device: str, mode: Mode | None) -> tuple[Detection, str]:
     """Detect the line and read frames until one carries the meter's serial number."""
     filter_line_payloads()  # serialx's debug records carry the line's bytes, identifiers included
     for _ in range(IDENTIFY_ATTEMPTS):

@@ -32,6 +32,7 @@ from .linky_tic import (
     close_transport,
     connect_tic,
 )
+from .meter_change import MeterWatch
 from .privacy import PrivacyLevel, privacy_level
 from .publisher import Mean, Publisher
 from .redaction import filter_line_payloads
@@ -99,6 +100,7 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterSnapshot]):
         self.decoder = Decoder(self.mode)
         self.health = LineHealth(hass, entry.entry_id, entry.title, self.mode, self.decoder)
         self.values = MeterValues()
+        self.meter_watch = MeterWatch(hass, entry, self.values.groups)
         self.link_state = LinkState.WAITING
         self.last_frame_at: datetime | None = None
         self.reconnections = 0
@@ -124,6 +126,7 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterSnapshot]):
                 translation_domain=DOMAIN, translation_key="cannot_open", translation_placeholders={"error": str(err)}
             ) from err
         self.config_entry.async_on_unload(self.health.async_start())
+        self.config_entry.async_on_unload(self.meter_watch.async_start())
         self.config_entry.async_on_unload(self.publisher.async_start())
         self.config_entry.async_create_background_task(
             self.hass, self._run(transport, line), f"{DOMAIN} reader {self.config_entry.entry_id}"
@@ -131,7 +134,7 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterSnapshot]):
 
     async def _async_update_data(self) -> MeterSnapshot:
         """Return the latest values: the meter pushes its frames, there is nothing to fetch."""
-        if self.link_state is not LinkState.RECEIVING:
+        if self.link_state is not LinkState.RECEIVING or self.meter_watch.other is not None:
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="not_receiving")
         return self.data
 
@@ -197,8 +200,13 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterSnapshot]):
 
     @callback
     def _receive(self, frame: Frame) -> None:
-        """Take in one frame and publish it."""
-        self.values.apply(frame, time.monotonic())
+        """Take in one frame and publish it; another meter's frame makes the entities unavailable instead."""
+        if (taken := self.meter_watch.take(frame)) is None:
+            if self.meter_watch.other is not None:
+                self.last_update_success = False
+                self._tell_link_state()
+            return
+        self.values.apply(taken, time.monotonic())
         self.last_frame_at = dt_util.utcnow()
         if self.link_state is not LinkState.RECEIVING:
             self.link_state = LinkState.RECEIVING
@@ -217,7 +225,7 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterSnapshot]):
     @callback
     def _windows_closed(self) -> None:
         """Tell the entities that the publisher's windows closed; those of a lost meter stay unavailable."""
-        if self.link_state is LinkState.RECEIVING:
+        if self.link_state is LinkState.RECEIVING and self.meter_watch.other is None:
             self.async_set_updated_data(self._snapshot())
         else:
             self._tell_link_state()

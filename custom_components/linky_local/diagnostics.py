@@ -84,8 +84,9 @@ async def _diagnostics(hass: HomeAssistant, entry: LinkyConfigEntry) -> dict[str
 
 
 def _secrets(entry: LinkyConfigEntry) -> list[str]:
-    """Return what identifies the household and must never be shown: the serial number (unique ids hold it)."""
-    return [secret for secret in (entry.unique_id,) if secret]
+    """Return what identifies a household and must never be shown: the serial numbers (unique ids hold one)."""
+    other = entry.runtime_data.meter_watch.other
+    return [secret for secret in (entry.unique_id, other.serial if other else None) if secret]
 
 
 def _scrubbed(data: dict[str, Any], secrets: Iterable[str]) -> dict[str, Any]:
