@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +101,12 @@ def test_every_meter_kind_has_a_model_name(language: str, mode: Mode, three_phas
         assert kind.translation_key not in names
     else:
         assert names[kind.translation_key]["name"]
+
+
+def test_the_ledgers_words_are_in_english_and_french() -> None:
+    """The ledger's own strings (words/): the same keys in both languages, each with the same placeholders."""
+    english, french = load("words/en.json"), load("words/fr.json")
+    assert english.keys() == french.keys()
+    for key, text in english.items():
+        assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", french[key])), key
+    assert not [key for key in load("strings.json")["exceptions"] if key.startswith("ledger_")]

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import reduce
+import json
+from pathlib import Path
 from typing import Any, Final
 
 from homeassistant.components.sensor import ATTR_STATE_CLASS
@@ -25,7 +27,7 @@ from homeassistant.util import dt as dt_util
 from .binary_sensor import BINARY_SENSORS
 from .const import DOMAIN
 from .coordinator import LinkyConfigEntry, LinkyCoordinator
-from .destinations import Destinations, destinations, exporters
+from .destinations import Destinations, Outward, destinations, read_outward
 from .device import meter_id
 from .entity import LinkyEntityDescription, translation_key
 from .linky_tic import Mode, PrivacyClass, describe
@@ -119,7 +121,12 @@ class LedgerFacts:
     recorder: Recorder | None
     labels: tuple[LabelFacts, ...]
     link_entities: tuple[EntityFacts, ...]
-    exporters: tuple[str, ...]
+    outward: Outward
+
+    @property
+    def exporters(self) -> tuple[str, ...]:
+        """Return the names of the exporters loaded."""
+        return self.outward.exporters
 
 
 async def async_read(hass: HomeAssistant, entry: LinkyConfigEntry) -> LedgerFacts:
@@ -128,6 +135,7 @@ async def async_read(hass: HomeAssistant, entry: LinkyConfigEntry) -> LedgerFact
     registry = er.async_get(hass)
     meter = meter_id(entry)
     recorder = _recorder(hass)
+    outward = read_outward(hass)
     by_label: dict[str, list[tuple[str, str]]] = {}
     for platform, descriptions in _DESCRIPTIONS.items():
         for description in descriptions[coordinator.mode]:
@@ -156,7 +164,7 @@ async def async_read(hass: HomeAssistant, entry: LinkyConfigEntry) -> LedgerFact
             recorded=recorded,
             stored=None if recorder is None else stored.get(entity_id, Stored(0, 0)),
             statistics=bool(recorded and state is not None and state.attributes.get(ATTR_STATE_CLASS)),
-            destinations=destinations(hass, entity_id, enabled),
+            destinations=destinations(hass, entity_id, enabled, outward),
         )
 
     labels = []
@@ -178,7 +186,7 @@ async def async_read(hass: HomeAssistant, entry: LinkyConfigEntry) -> LedgerFact
         for description in LINK_SENSORS
         if (entity_id := entity_ids.get((Platform.SENSOR, description.key))) is not None
     )
-    return LedgerFacts(coordinator.publisher.level, recorder, tuple(labels), link, exporters(hass))
+    return LedgerFacts(coordinator.publisher.level, recorder, tuple(labels), link, outward)
 
 
 def _recorder(hass: HomeAssistant) -> Recorder | None:
@@ -220,24 +228,39 @@ def _no_entity(coordinator: LinkyCoordinator, label: str, described: bool) -> No
 # --- Words ---------------------------------------------------------------------------------------------------------
 
 
-class Words:
-    """The ledger's sentences in the server's language (English for what a language lacks)."""
+WORDS_DIR: Final = Path(__file__).parent / "words"
 
-    def __init__(self, strings: Mapping[str, str]) -> None:
-        """Use translations flattened as Home Assistant gives them."""
+
+def _load_words(language: str) -> dict[str, str]:
+    """Read the ledger's own strings: English, overlaid with the language's (run in the executor)."""
+    words: dict[str, str] = json.loads((WORDS_DIR / "en.json").read_text(encoding="utf-8"))
+    for name in dict.fromkeys((language.partition("-")[0], language)):
+        if name != "en" and (path := WORDS_DIR / f"{name}.json").is_file():
+            words |= json.loads(path.read_text(encoding="utf-8"))
+    return words
+
+
+class Words:
+    """The ledger's sentences in the server's language (English for what a language lacks).
+
+    The sentences are the ledger's own strings (words/<language>.json); the entities' names are their translations.
+    """
+
+    def __init__(self, words: Mapping[str, str], strings: Mapping[str, str]) -> None:
+        """Use the ledger's own strings, and the entity translations flattened as Home Assistant gives them."""
+        self._words = words
         self._strings = strings
 
     @classmethod
     async def async_load(cls, hass: HomeAssistant) -> Words:
-        """Load the integration's words in the server's language."""
-        strings: dict[str, str] = {}
-        for category in ("exceptions", "entity"):
-            strings |= await async_get_translations(hass, hass.config.language, category, [DOMAIN])
-        return cls(strings)
+        """Load the ledger's words and the entities' names in the server's language."""
+        language = hass.config.language
+        words = await hass.async_add_executor_job(_load_words, language)
+        return cls(words, await async_get_translations(hass, language, "entity", [DOMAIN]))
 
     def __call__(self, key: str, **placeholders: object) -> str:
         """Return a ledger sentence with its placeholders filled in."""
-        text = self._strings.get(f"component.{DOMAIN}.exceptions.ledger_{key}.message", key)
+        text = self._words.get(key, key)
         return text.format(**placeholders) if placeholders else text
 
     def meaning(self, mode: Mode, label: str) -> str | None:
@@ -246,7 +269,7 @@ class Words:
         for platform in (Platform.SENSOR, Platform.BINARY_SENSOR):
             if (name := self._strings.get(f"component.{DOMAIN}.entity.{platform}.{key}.name")) is not None:
                 return name
-        if (text := self._strings.get(f"component.{DOMAIN}.exceptions.ledger_meaning_{key}.message")) is not None:
+        if (text := self._words.get(f"meaning_{key}")) is not None:
             return text
         spec = describe(mode, label)
         return spec.meaning if spec else None
@@ -297,7 +320,9 @@ def _entity(facts: LedgerFacts, entity: EntityFacts, words: Words) -> dict[str, 
         "long_term_statistics": entity.statistics,
         "exposed_to_assist": where.assist,
         "exposed_to_cloud_assistants": list(where.cloud_assistants),
+        "read_by_conversation_agents_off_device": [agent.name for agent in where.agents],
         "exporters": list(where.exporters),
+        "backed_up_off_device": {"unencrypted": list(where.backups), "encrypted": list(where.encrypted_backups)},
         "leaves_the_house": where.leaves_house,
         "in_words": _entity_words(facts, entity, words),
     }
@@ -318,9 +343,12 @@ def _entity_words(facts: LedgerFacts, entity: EntityFacts, words: Words) -> list
         sentences = [words("entity_no_statistics", days=recorder.keep_days)]
     where = entity.destinations
     if where.assist:
-        sentences.append(words("entity_assist"))
+        sentences.append(words("entity_assist" if where.agents else "entity_assist_home"))
+    sentences += [words(f"entity_agent_{agent.runs}", agent=agent.name) for agent in where.agents]
     sentences += [words("entity_cloud", assistant=name) for name in where.cloud_assistants]
     sentences += [words("entity_exporter", exporter=name) for name in where.exporters]
+    sentences += [words("entity_backup", agent=name) for name in where.backups]
+    sentences += [words("entity_backup_encrypted", agent=name) for name in where.encrypted_backups]
     return sentences
 
 
@@ -361,6 +389,20 @@ def _summary(facts: LedgerFacts, words: Words) -> dict[str, Any]:
         "not_stored": sorted(not_stored),
         "recorder_keep_days": facts.recorder.keep_days if facts.recorder else None,
         "leaves_the_house": sorted(entity.entity_id for _, entity in entities if entity.destinations.leaves_house),
+        "conversation_agents": [
+            {"name": agent.name, "may_read_exposed_entities": agent.reads_house, "runs": agent.runs}
+            for agent in facts.outward.agents
+        ],
+        "automatic_backups": None
+        if (backups := facts.outward.backups) is None
+        else {
+            "scheduled": backups.automatic,
+            "include_database": backups.database,
+            "agents": [
+                {"name": target.name, "on_this_device": target.local, "encrypted": target.encrypted}
+                for target in backups.targets
+            ],
+        },
         "serial_number": {
             "stored_in": ["configuration"],
             "not_in": ["database", "logs", "diagnostics", "entity_ids", "names"],
@@ -372,8 +414,15 @@ def _summary(facts: LedgerFacts, words: Words) -> dict[str, Any]:
 def _destinations_words(facts: LedgerFacts, entities: list[EntityFacts], words: Words) -> list[str]:
     """One sentence per destination of the meter's states past the recorder, or one saying there is none."""
     sentences = []
+    leaving_agents = [agent for agent in facts.outward.agents if agent.leaves]
     if assist := sum(1 for entity in entities if entity.destinations.assist):
-        sentences.append(words("summary_assist", entities=words.entities(assist)))
+        sentences.append(
+            words("summary_assist" if leaving_agents else "summary_assist_home", entities=words.entities(assist))
+        )
+        sentences += [
+            words(f"summary_agent_{agent.runs}", agent=agent.name, entities=words.entities(assist))
+            for agent in leaving_agents
+        ]
     clouds: dict[str, int] = {}
     for entity in entities:
         for name in entity.destinations.cloud_assistants:
@@ -383,4 +432,15 @@ def _destinations_words(facts: LedgerFacts, entities: list[EntityFacts], words: 
     sentences += [
         words("summary_exporter", exporter=name, entities=words.entities(enabled)) for name in facts.exporters
     ]
+    backups = facts.outward.backups
+    recorded = sum(1 for entity in entities if entity.recorded)
+    if backups is not None and recorded:
+        sentences += [
+            words(
+                "summary_backup_encrypted" if target.encrypted else "summary_backup",
+                agent=target.name,
+                entities=words.entities(recorded),
+            )
+            for target in backups.database_off_device
+        ]
     return sentences or [words("summary_nowhere")]
