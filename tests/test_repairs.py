@@ -17,7 +17,12 @@ from custom_components.linky_local.coordinator import LinkState
 from custom_components.linky_local.health import issue_id
 from custom_components.linky_local.linky_tic import Group, Mode
 from custom_components.linky_local.linky_tic.const import BAUDRATES
-from custom_components.linky_local.linky_tic.diagnosis import SILENCE_SECONDS, TOTAL_ONLY_FRAMES, WINDOW_SECONDS, Problem
+from custom_components.linky_local.linky_tic.diagnosis import (
+    SILENCE_SECONDS,
+    TOTAL_ONLY_FRAMES,
+    WINDOW_SECONDS,
+    Problem,
+)
 from linky_tools.encoder import encode_frame
 from linky_tools.simulator import Profile, SimulatedMeter
 

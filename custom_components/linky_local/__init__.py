@@ -8,6 +8,7 @@ from homeassistant.core import HomeAssistant
 from .coordinator import LinkyConfigEntry, LinkyCoordinator
 from .destinations import LeavingWatch
 from .device import async_follow_kind
+from .outbound import async_prepare
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
@@ -19,6 +20,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LinkyConfigEntry) -> boo
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(await async_follow_kind(hass, entry, coordinator))
+    await async_prepare(hass)
     entry.async_on_unload(LeavingWatch(hass, entry).async_start())
     return True
 

@@ -24,11 +24,12 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.recorder import get_instance
 
+from .const import DOMAIN
 from .coordinator import LinkyConfigEntry
 from .device import meter_id
 from .issues import async_clear, async_raise
 from .linky_tic import describe
-from .outbound import Agent, Backups, backups, conversation_agents
+from .outbound import Agent, Backups, async_prepare, backups, conversation_agents
 from .privacy import FINEST_LEAVING, Signal, finer_than, signal
 
 ASSIST: Final = "conversation"
@@ -155,6 +156,10 @@ class LeavingWatch:
 
     @callback
     def _changed(self, _: Event[Any] | Any = None) -> None:
+        self.hass.async_create_background_task(self._async_check(), f"{DOMAIN} destinations check", eager_start=True)
+
+    async def _async_check(self) -> None:
+        await async_prepare(self.hass)  # a new agent's manifest: its name, where it runs
         self.check()
 
     @callback

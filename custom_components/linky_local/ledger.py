@@ -31,6 +31,7 @@ from .destinations import Destinations, Outward, destinations, read_outward
 from .device import meter_id
 from .entity import LinkyEntityDescription, translation_key
 from .linky_tic import Mode, PrivacyClass, describe
+from .outbound import async_prepare
 from .privacy import PrivacyLevel, Signal, publishes
 from .sensor import LINK_SENSORS, SENSORS
 
@@ -135,6 +136,7 @@ async def async_read(hass: HomeAssistant, entry: LinkyConfigEntry) -> LedgerFact
     registry = er.async_get(hass)
     meter = meter_id(entry)
     recorder = _recorder(hass)
+    await async_prepare(hass)
     outward = read_outward(hass)
     by_label: dict[str, list[tuple[str, str]]] = {}
     for platform, descriptions in _DESCRIPTIONS.items():

@@ -20,7 +20,7 @@ from homeassistant.const import CONF_LLM_HASS_API
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.llm import LLM_API_ASSIST
-from homeassistant.loader import IntegrationNotLoaded, async_get_loaded_integration
+from homeassistant.loader import IntegrationNotLoaded, async_get_integrations, async_get_loaded_integration
 
 CONVERSATION: Final = "conversation"
 BACKUP: Final = "backup"
@@ -59,6 +59,7 @@ class BackupTarget:
     """A backup agent automatic backups go to."""
 
     name: str
+    domain: str
     local: bool  # this device's own disk
     encrypted: bool
 
@@ -79,8 +80,32 @@ class Backups:
         return tuple(target for target in self.targets if not target.local)
 
 
+async def async_prepare(hass: HomeAssistant) -> None:
+    """Read the manifests of the integrations behind conversation agents and backup agents (names, iot_class)."""
+    domains = {
+        entry.domain
+        for reg in er.async_get(hass).entities.values()
+        if reg.domain == CONVERSATION
+        and reg.config_entry_id
+        and (entry := hass.config_entries.async_get_entry(reg.config_entry_id)) is not None
+    }
+    if (found := backups(hass)) is not None:
+        domains |= {target.domain for target in found.targets}
+    unknown = [domain for domain in domains if not _known(hass, domain)]
+    if unknown:
+        await async_get_integrations(hass, unknown)
+
+
+def _known(hass: HomeAssistant, domain: str) -> bool:
+    try:
+        async_get_loaded_integration(hass, domain)
+    except IntegrationNotLoaded:
+        return False
+    return True
+
+
 def integration_name(hass: HomeAssistant, domain: str) -> str:
-    """Return an integration's name when it is loaded, else its domain."""
+    """Return an integration's name once its manifest was read, else its domain."""
     try:
         return async_get_loaded_integration(hass, domain).name
     except IntegrationNotLoaded:
@@ -145,6 +170,7 @@ def backups(hass: HomeAssistant) -> Backups | None:
         targets.append(
             BackupTarget(
                 name=integration_name(hass, domain),
+                domain=domain,
                 local=agent_id in manager.local_backup_agents,
                 encrypted=password is not None and (settings.protected if settings is not None else True),
             )
