@@ -32,7 +32,7 @@ from .device import meter_id
 from .entity import LinkyEntityDescription, translation_key
 from .linky_tic import Mode, PrivacyClass, describe
 from .outbound import async_prepare
-from .privacy import PrivacyLevel, Signal, publishes
+from .privacy import PrivacyLevel, Signal, fine_keep_days, power_statistics, publishes
 from .sensor import LINK_SENSORS, SENSORS
 
 RECENT: Final = timedelta(hours=1)
@@ -123,6 +123,8 @@ class LedgerFacts:
     labels: tuple[LabelFacts, ...]
     link_entities: tuple[EntityFacts, ...]
     outward: Outward
+    fine_keep_days: int | None = None  # the household's retention of fine states, when shorter than the recorder's
+    power_statistics: bool = True  # power, currents and voltages keep long-term statistics
 
     @property
     def exporters(self) -> tuple[str, ...]:
@@ -188,7 +190,15 @@ async def async_read(hass: HomeAssistant, entry: LinkyConfigEntry) -> LedgerFact
         for description in LINK_SENSORS
         if (entity_id := entity_ids.get((Platform.SENSOR, description.key))) is not None
     )
-    return LedgerFacts(coordinator.publisher.level, recorder, tuple(labels), link, outward)
+    return LedgerFacts(
+        coordinator.publisher.level,
+        recorder,
+        tuple(labels),
+        link,
+        outward,
+        fine_keep_days(entry),
+        power_statistics(entry),
+    )
 
 
 def _recorder(hass: HomeAssistant) -> Recorder | None:
@@ -289,7 +299,7 @@ class Words:
 def as_diagnostics(facts: LedgerFacts, words: Words, mode: Mode) -> dict[str, Any]:
     """Put the facts in words: the summary, then each label, then the link's own entities."""
     return {
-        "summary": _summary(facts, words),
+        "summary": summary(facts, words),
         "privacy_level": facts.level,
         "ledger": {label.label: _label(facts, label, words, mode) for label in facts.labels},
         "other_entities": [_entity(facts, entity, words) for entity in facts.link_entities],
@@ -306,12 +316,12 @@ def _label(facts: LedgerFacts, label: LabelFacts, words: Words, mode: Mode) -> d
         if label.entities
         else words("published_no_entity"),
         "is_entity": bool(label.entities),
-        "entities": [_entity(facts, entity, words) for entity in label.entities],
+        "entities": [_entity(facts, entity, words, label.signal) for entity in label.entities],
         **({"why_no_entity": words(f"why_{label.no_entity}")} if label.no_entity else {}),
     }
 
 
-def _entity(facts: LedgerFacts, entity: EntityFacts, words: Words) -> dict[str, Any]:
+def _entity(facts: LedgerFacts, entity: EntityFacts, words: Words, kind: Signal = Signal.STATE) -> dict[str, Any]:
     where = entity.destinations
     return {
         "entity_id": entity.entity_id,
@@ -326,23 +336,26 @@ def _entity(facts: LedgerFacts, entity: EntityFacts, words: Words) -> dict[str, 
         "exporters": list(where.exporters),
         "backed_up_off_device": {"unencrypted": list(where.backups), "encrypted": list(where.encrypted_backups)},
         "leaves_the_house": where.leaves_house,
-        "in_words": _entity_words(facts, entity, words),
+        "in_words": _entity_words(facts, entity, words, kind),
     }
 
 
-def _entity_words(facts: LedgerFacts, entity: EntityFacts, words: Words) -> list[str]:
+def _entity_words(facts: LedgerFacts, entity: EntityFacts, words: Words, kind: Signal) -> list[str]:
     """One sentence for what the database keeps of the entity, then one per destination."""
     if not entity.enabled:
         return [words("entity_disabled")]
     recorder = facts.recorder
+    days = recorder.keep_days if recorder else 0
+    if kind is Signal.INSTANTANEOUS and facts.fine_keep_days is not None:
+        days = min(days, facts.fine_keep_days)
     if recorder is None:
         sentences = [words("entity_no_recorder")]
     elif not entity.recorded:
         sentences = [words("entity_excluded")]
     elif entity.statistics:
-        sentences = [words("entity_statistics", days=recorder.keep_days)]
+        sentences = [words("entity_statistics", days=days)]
     else:
-        sentences = [words("entity_no_statistics", days=recorder.keep_days)]
+        sentences = [words("entity_no_statistics", days=days)]
     where = entity.destinations
     if where.assist:
         sentences.append(words("entity_assist" if where.agents else "entity_assist_home"))
@@ -354,7 +367,7 @@ def _entity_words(facts: LedgerFacts, entity: EntityFacts, words: Words) -> list
     return sentences
 
 
-def _summary(facts: LedgerFacts, words: Words) -> dict[str, Any]:
+def summary(facts: LedgerFacts, words: Words) -> dict[str, Any]:
     """Say in plain words what the database keeps of the meter, for how long, and what leaves Home Assistant."""
     stored: dict[Publishing, list[str]] = {}
     not_stored: list[str] = []
@@ -383,6 +396,17 @@ def _summary(facts: LedgerFacts, words: Words) -> dict[str, Any]:
                 entities=words.entities(with_statistics),
             )
         )
+        fine = [
+            entity
+            for label in facts.labels
+            if label.signal is Signal.INSTANTANEOUS
+            for entity in label.entities
+            if entity.recorded
+        ]
+        if fine and facts.fine_keep_days is not None and facts.fine_keep_days < facts.recorder.keep_days:
+            sentences.append(words("summary_fine_purge", days=facts.fine_keep_days, entities=words.entities(len(fine))))
+        if fine and not facts.power_statistics:
+            sentences.append(words("summary_no_power_statistics"))
     sentences += _destinations_words(facts, [entity for _, entity in entities], words)
     sentences.append(words("summary_identifiers"))
     return {
@@ -390,6 +414,8 @@ def _summary(facts: LedgerFacts, words: Words) -> dict[str, Any]:
         "stored": {how: sorted(ids) for how, ids in stored.items()},
         "not_stored": sorted(not_stored),
         "recorder_keep_days": facts.recorder.keep_days if facts.recorder else None,
+        "fine_states_keep_days": facts.fine_keep_days,
+        "power_long_term_statistics": facts.power_statistics,
         "leaves_the_house": sorted(entity.entity_id for _, entity in entities if entity.destinations.leaves_house),
         "conversation_agents": [
             {"name": agent.name, "may_read_exposed_entities": agent.reads_house, "runs": agent.runs}
