@@ -290,6 +290,10 @@ class Words:
         """Return "1 entity", "3 entities"."""
         return self("entities_one" if count == 1 else "entities_other", count=count)
 
+    def days(self, count: int) -> str:
+        """Return "1 day", "7 days"."""
+        return self("days_one" if count == 1 else "days_other", count=count)
+
     def publishing(self, level: PrivacyLevel, how: Publishing) -> str:
         """Word when entities write their state."""
         window = self(f"window_{_WINDOWS[level]}") if level in _WINDOWS else ""
@@ -404,7 +408,9 @@ def summary(facts: LedgerFacts, words: Words) -> dict[str, Any]:
             if entity.recorded
         ]
         if fine and facts.fine_keep_days is not None and facts.fine_keep_days < facts.recorder.keep_days:
-            sentences.append(words("summary_fine_purge", days=facts.fine_keep_days, entities=words.entities(len(fine))))
+            sentences.append(
+                words("summary_fine_purge", days=words.days(facts.fine_keep_days), entities=words.entities(len(fine)))
+            )
         if fine and not facts.power_statistics:
             sentences.append(words("summary_no_power_statistics"))
     sentences += _destinations_words(facts, [entity for _, entity in entities], words)
