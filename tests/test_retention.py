@@ -23,6 +23,7 @@ from custom_components.linky_local.ledger import Words, async_read, summary as l
 from custom_components.linky_local.privacy import CONF_FINE_RETENTION, CONF_POWER_STATISTICS, CONF_PRIVACY_LEVEL
 from custom_components.linky_local.retention import fine_entities
 
+from .conftest import Clock
 from .test_ledger_truth import (  # noqa: F401 - the fixture
     _diagnostics,
     _rows,
