@@ -124,6 +124,7 @@ class LedgerFacts:
     link_entities: tuple[EntityFacts, ...]
     outward: Outward
     fine_keep_days: int | None = None  # the household's retention of fine states, when shorter than the recorder's
+    identifier_events: int | None = None  # device registry events in the database naming a meter; None: no recorder
     power_statistics: bool = True  # power, currents and voltages keep long-term statistics
 
     @property
@@ -151,6 +152,9 @@ async def async_read(hass: HomeAssistant, entry: LinkyConfigEntry) -> LedgerFact
         if (entity_id := registry.async_get_entity_id(platform, DOMAIN, f"{meter}_{key}")) is not None
     }
     stored: dict[str, Stored] = {}
+    identifier_events = None
+    if recorder is not None:
+        identifier_events = await get_instance(hass).async_add_executor_job(_count_identifier_events, hass)
     if recorder is not None and entity_ids:
         since = dt_util.utcnow() - RECENT
         stored = await get_instance(hass).async_add_executor_job(
@@ -197,6 +201,7 @@ async def async_read(hass: HomeAssistant, entry: LinkyConfigEntry) -> LedgerFact
         link,
         outward,
         fine_keep_days(entry),
+        identifier_events,
         power_statistics(entry),
     )
 
@@ -224,6 +229,27 @@ def _count_states(hass: HomeAssistant, entity_ids: list[str], since: datetime) -
     )
     with session_scope(hass=hass, read_only=True) as session:
         return {entity_id: Stored(int(last or 0), total) for entity_id, total, last in session.execute(query)}
+
+
+def _count_identifier_events(hass: HomeAssistant) -> int:
+    """Count the device registry's events in the database that name a device of this integration.
+
+    Removing a device (a meter deleted from Home Assistant) records the device as it was, its identifiers (the
+    serial number) included, until the recorder purges the event. Run in the recorder's executor.
+    """
+    from homeassistant.components.recorder.db_schema import EventData, Events, EventTypes
+    from homeassistant.helpers.device_registry import EVENT_DEVICE_REGISTRY_UPDATED
+    from sqlalchemy import func, select
+
+    query = (
+        select(func.count(Events.event_id))
+        .join(EventTypes, Events.event_type_id == EventTypes.event_type_id)
+        .join(EventData, Events.data_id == EventData.data_id)
+        .where(EventTypes.event_type == EVENT_DEVICE_REGISTRY_UPDATED)
+        .where(EventData.shared_data.like(f'%"{DOMAIN}"%'))
+    )
+    with session_scope(hass=hass, read_only=True) as session:
+        return int(session.execute(query).scalar() or 0)
 
 
 def _no_entity(coordinator: LinkyCoordinator, label: str, described: bool) -> NoEntity:
@@ -414,7 +440,18 @@ def summary(facts: LedgerFacts, words: Words) -> dict[str, Any]:
         if fine and not facts.power_statistics:
             sentences.append(words("summary_no_power_statistics"))
     sentences += _destinations_words(facts, [entity for _, entity in entities], words)
-    sentences.append(words("summary_identifiers"))
+    if facts.identifier_events and facts.recorder is not None:
+        sentences.append(
+            words(
+                "summary_identifiers_in_events",
+                events=words(
+                    "events_one" if facts.identifier_events == 1 else "events_other", count=facts.identifier_events
+                ),
+                days=facts.recorder.keep_days,
+            )
+        )
+    else:
+        sentences.append(words("summary_identifiers"))
     return {
         "statement": " ".join(sentences),
         "stored": {how: sorted(ids) for how, ids in stored.items()},
@@ -438,8 +475,15 @@ def summary(facts: LedgerFacts, words: Words) -> dict[str, Any]:
             ],
         },
         "serial_number": {
-            "stored_in": ["configuration"],
-            "not_in": ["database", "logs", "diagnostics", "entity_ids", "names"],
+            "stored_in": ["configuration", "database"] if facts.identifier_events else ["configuration"],
+            "not_in": [
+                *([] if facts.identifier_events else ["database"]),
+                "logs",
+                "diagnostics",
+                "entity_ids",
+                "names",
+            ],
+            "device_registry_events_in_database": facts.identifier_events,
         },
         "prm": {"stored_in": [], "not_in": ["configuration", "database", "logs", "diagnostics", "entity_ids", "names"]},
     }
