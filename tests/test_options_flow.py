@@ -91,3 +91,20 @@ async def test_daily_removes_instantaneous_entities_and_finer_levels_bring_them_
     assert back.id == power.id
     assert back.name == "Household power"
     assert back.area_id == "kitchen"
+
+
+async def test_the_summary_waits_for_the_first_values(
+    hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
+) -> None:
+    """Just reloaded, no frame read yet: the dialog says the summary comes with the first values, not "nothing"."""
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert not init_integration.runtime_data.values.seen
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert result["description_placeholders"]["summary"].startswith(
+        "No value of this meter has been read since it was last loaded: what your database keeps of it is told once "
+        "its first values arrive, within seconds. The meter's serial number is in "
+    )
+    await virtual_meter.send_frames(hass, init_integration, FIRST_VALUE_FRAMES)
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert result["description_placeholders"]["summary"].startswith("The recorder is not loaded")

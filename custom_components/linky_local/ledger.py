@@ -408,7 +408,9 @@ def summary(facts: LedgerFacts, words: Words) -> dict[str, Any]:
         else:
             not_stored.append(entity.entity_id)
     sentences: list[str] = []
-    if facts.recorder is None:
+    if not facts.labels:  # just set up or reloaded: no frame read yet, nothing to tell of its values
+        sentences.append(words("summary_waiting"))
+    elif facts.recorder is None:
         sentences.append(words("summary_no_recorder"))
     else:
         groups = [f"{words.entities(len(ids))} {words.publishing(facts.level, how)}" for how, ids in stored.items()]
@@ -439,7 +441,8 @@ def summary(facts: LedgerFacts, words: Words) -> dict[str, Any]:
             )
         if fine and not facts.power_statistics:
             sentences.append(words("summary_no_power_statistics"))
-    sentences += _destinations_words(facts, [entity for _, entity in entities], words)
+    if facts.labels:
+        sentences += _destinations_words(facts, [entity for _, entity in entities], words)
     if facts.identifier_events and facts.recorder is not None:
         sentences.append(
             words(

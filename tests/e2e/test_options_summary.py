@@ -26,6 +26,15 @@ WORDS = {
 }
 
 
+def read_since(api: HomeAssistantApi, device_id: str, moment: str) -> bool:
+    """Return whether one of the device's entities got a state from the meter after a moment (server time)."""
+    template = (
+        f"{{{{ expand(device_entities('{device_id}')) | selectattr('last_updated', '>', as_datetime('{moment}'))"
+        " | rejectattr('state', 'in', ['unavailable', 'unknown']) | list | count }}"
+    )
+    return int(api.render_template(template)) > 0
+
+
 def open_options(page: Page, api: HomeAssistantApi, language: str, title: str) -> None:
     """Open the meter's Configure dialog from the integration's page; wait for the summary."""
     button, heading, summary = WORDS[language]
@@ -51,7 +60,8 @@ def test_the_options_show_the_ledger(
     page.screenshot(path=screenshots / "options-ledger-en.png")
     page.screenshot(path=module_artifacts / "options-ledger-en-full.png", full_page=True)
 
-    set_language(page, home_assistant, "fr")
-    wait_for(partial(numbers_shown, home_assistant, device_id), timeout=300, interval=1, what="values")
+    reloaded = home_assistant.render_template("{{ now().isoformat() }}")
+    set_language(page, home_assistant, "fr")  # the entry reloads: wait for values read since (restored ones show)
+    wait_for(partial(read_since, home_assistant, device_id, reloaded), timeout=300, interval=1, what="new values")
     open_options(page, home_assistant, "fr", result["title"])
     page.screenshot(path=screenshots / "options-ledger-fr.png")
