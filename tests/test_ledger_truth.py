@@ -201,7 +201,7 @@ async def test_the_ledger_speaks_the_servers_language(
 
     statement = diagnostics["summary"]["statement"]
     assert statement.startswith("Au niveau de confidentialité « par minute », votre base de données enregistre : ")
-    assert "en moyenne pondérée par le temps sur chaque minute" in statement
+    assert "en moyenne sur chaque minute" in statement
     assert "Aucune entité de ce compteur n'est exposée à un assistant vocal" in statement
     assert statement.endswith("La référence du point de livraison (PRM) n'est enregistrée nulle part.")
     assert diagnostics["ledger"]["SINSTS"]["meaning"] == "Puissance apparente"
