@@ -258,3 +258,28 @@ async def test_off_site_backups(
     await clock.advance(3600)
     assert _issue(hass, mock_config_entry) is None
     manager.config.update(schedule={"recurrence": ScheduleRecurrence.NEVER})  # the backup manager's timer stops
+
+
+async def test_home_assistant_clouds_own_agent(
+    start: Callable[[], Awaitable[Clock]],
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    entity_registry: er.EntityRegistry,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Home Assistant Cloud's conversation agent always uses the Assist API: no setting says so, it reads the house."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    _agent_entry(hass, entity_registry, "cloud", {}, [])
+    clock = await start()
+    await _run(clock, T0, 1)
+    async_expose_entity(hass, "conversation", POWER, True)
+    await hass.async_block_till_done()
+
+    ledger = await _ledger(hass, hass_client, mock_config_entry)
+    assert ledger["summary"]["conversation_agents"] == [
+        {"name": "Home Assistant Cloud", "may_read_exposed_entities": True, "runs": "remote"}
+    ]
+    assert ledger["power"]["read_by_conversation_agents_off_device"] == ["Home Assistant Cloud"]
+    issue = _issue(hass, mock_config_entry)
+    assert issue is not None
+    assert issue.translation_placeholders["destinations"] == "Home Assistant Cloud"
