@@ -14,6 +14,12 @@ meter's own pace on accelerated (frozen, moved on) clocks. Then it reads each da
   energy dashboard shows) at the level's resolution (each hour for live, minute and half-hourly; the day for daily)
   beside the meter's own growth between the last frames before the same boundaries.
 
+Then, for `live` and `minute`, the rows the database holds after 30 days for each retention choice of the options
+flow (fine states kept 1 day, 7 days, or as the recorder: 10 days by default; hourly statistics of power kept or
+not), from the rows measured: each entity's state rows and statistics rows per day, states kept their days, 5-minute
+statistics 10 days, hourly statistics forever (energy indexes always keep theirs). tests/test_retention.py checks on
+the real recorder that the purge deletes what this counts as gone.
+
 A day at the meter's pace is some 69,000 frames, all of them through Home Assistant: no batching, no sampling. The
 levels run two at a time, one process each: 17 minutes on a busy two-core machine, the live level the longest (it
 writes a dozen rows a second). `--hours 2` gives a quick look; `--short` (what CI runs) one hour, in about a minute.
@@ -120,6 +126,62 @@ def energy_check(figures: dict[str, Any]) -> tuple[int, int, int]:
     return periods, equal, worst
 
 
+def statistics_rows(database: str, table: str, start: float, end: float) -> dict[str, int]:
+    """Return the rows of a statistics table each entity got between two moments."""
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(
+            f"SELECT statistics_meta.statistic_id, COUNT(*) FROM {table}"  # noqa: S608 - one of two table names
+            f" JOIN statistics_meta ON {table}.metadata_id = statistics_meta.id"
+            f" WHERE {table}.start_ts >= ? AND {table}.start_ts < ? GROUP BY statistics_meta.statistic_id",
+            (start, end),
+        ).fetchall()
+    return dict(rows)
+
+
+RECORDER_KEEP_DAYS = 10  # the recorder's default purge_keep_days
+AFTER_DAYS = 30
+RETENTIONS = {"1 day": 1, "7 days": 7, "as the recorder": RECORDER_KEEP_DAYS}
+
+
+def rows_after(figures: dict[str, Any], hours: float) -> dict[tuple[str, bool], int]:
+    """Return the rows held after AFTER_DAYS days for each retention and power-statistics choice, from a level's run."""
+    database, start, end = figures["database"], figures["day_start"], figures["day_end"]
+    per_day = 24.0 / hours
+    states = state_rows(database, start, end)
+    hourly = statistics_rows(database, "statistics", start, end)
+    short_term = statistics_rows(database, "statistics_short_term", start, end)
+    fine = set(figures["fine_entities"])
+    held: dict[tuple[str, bool], int] = {}
+    for name, days in RETENTIONS.items():
+        for power_statistics in (True, False):
+            total = 0.0
+            for entity_id, count in states.items():
+                kept = min(days, AFTER_DAYS) if entity_id in fine else min(RECORDER_KEEP_DAYS, AFTER_DAYS)
+                total += count * per_day * kept
+            for entity_id in hourly.keys() | short_term.keys():
+                if entity_id in fine and not power_statistics:
+                    continue
+                total += hourly.get(entity_id, 0) * per_day * AFTER_DAYS
+                total += short_term.get(entity_id, 0) * per_day * min(RECORDER_KEEP_DAYS, AFTER_DAYS)
+            held[name, power_statistics] = round(total)
+    return held
+
+
+def print_retention(results: dict[str, dict[str, Any]], hours: float) -> None:
+    """Print the rows held after 30 days for each retention choice, at the levels that offer one."""
+    print()
+    print(
+        f"Rows held after {AFTER_DAYS} days (states, 5-minute and hourly statistics), from the {hours:g} hours measured:"
+    )
+    print()
+    print("| Level | Fine states kept | Hourly statistics of power | Rows after 30 days |")
+    print("| --- | --- | --- | ---: |")
+    for level in ("live", "minute"):
+        for (name, power_statistics), rows in rows_after(results[level], hours).items():
+            kept = "kept" if power_statistics else "none"
+            print(f"| {level} | {name} | {kept} | {rows} |")
+
+
 def short(entity_id: str) -> str:
     """Return an entity id without the meter's prefix."""
     return entity_id.replace(PREFIX, "")
@@ -199,7 +261,9 @@ def main() -> None:
         # The slowest first: live writes a dozen rows a second.
         futures = {level: pool.submit(run_level, level, args.hours, folder) for level in LEVELS}
         results = {level: future.result() for level, future in futures.items()}
-        if not print_tables(results):
+        exact = print_tables(results)
+        print_retention(results, args.hours)
+        if not exact:
             raise SystemExit("the recorded energy differs from the meter's")
 
 

@@ -15,7 +15,8 @@ Assistant keeps a row when the state changed) and "every 10 s" (each entity's st
 changed since the last one kept: HA core teleinfo's polling).
 
 What the driver needs goes to BENCH_REPORT (JSON): the day's bounds, the energy index of every frame sent, the
-entities, and the baselines' rows per entity.
+entities (and which are fine: power, currents, voltages, which the household's retention purges), and the
+baselines' rows per entity.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import asy
 
 from custom_components.linky_local.coordinator import LinkyCoordinator
 from custom_components.linky_local.privacy import PrivacyLevel
+from custom_components.linky_local.retention import fine_entities
 from linky_tools.simulator import Profile, SimulatedMeter
 from tests.conftest import SET_UP_BEFORE, Clock, MemoryLine, VirtualMeter
 
@@ -169,6 +171,7 @@ async def test_day(
         "frames": frames,
         "indexes": indexes,
         "entities": sorted(entity_ids),
+        "fine_entities": fine_entities(hass, mock_config_entry),  # what the household's retention purges
         "baselines": {"every_frame": every_frame, "every_10_s": polled} if LEVEL is PrivacyLevel.LIVE else None,
     }
     await hass.async_add_executor_job(REPORT.write_text, json.dumps(report), "utf-8")

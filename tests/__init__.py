@@ -6,10 +6,13 @@ before anything imports the tools; otherwise the simulator's `Mode` or `Group` w
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 import sys
 
-import custom_components.linky_local.linky_tic as vendored
+# The browser tests (tests/e2e) run from a virtualenv without Home Assistant, which imports no integration module.
+if find_spec("homeassistant") is not None:
+    import custom_components.linky_local.linky_tic as vendored
 
-for name, module in list(sys.modules.items()):
-    if name == vendored.__name__ or name.startswith(f"{vendored.__name__}."):
-        sys.modules.setdefault("linky_tic" + name.removeprefix(vendored.__name__), module)
+    for name, module in list(sys.modules.items()):
+        if name == vendored.__name__ or name.startswith(f"{vendored.__name__}."):
+            sys.modules.setdefault("linky_tic" + name.removeprefix(vendored.__name__), module)

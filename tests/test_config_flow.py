@@ -166,8 +166,11 @@ async def test_user_chooses_the_privacy_level_once_the_meter_is_found(
     assert result["step_id"] == "privacy"
     [key] = result["data_schema"].schema
     assert key.default() == PrivacyLevel.MINUTE.value
+    worded = result["data_schema"].schema[key].config["translation_key"]
     name = result["description_placeholders"]["name"]
     result = await choose_privacy(hass, result, **{CONF_PRIVACY_LEVEL: PrivacyLevel.DAILY.value})
+    # A historic meter sends no voltage: its levels are worded without one.
+    assert worded == {"standard": "privacy_level", "historic": "privacy_level_historic"}[result["data"][CONF_MODE]]
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == name

@@ -344,8 +344,9 @@ async def test_options_flow_keeps_the_chosen_level(hass: HomeAssistant, meter: T
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
-    [key] = result["data_schema"].schema
+    key = next(iter(result["data_schema"].schema))
     assert key.description == {"suggested_value": "minute"}
+    assert result["description_placeholders"]["name"] == entry.title
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_PRIVACY_LEVEL: PrivacyLevel.DAILY.value}
     )

@@ -54,7 +54,7 @@ async def test_device_diagnostics(
     assert diagnostics == entry_diagnostics
     assert diagnostics["summary"]["statement"].startswith(
         "The recorder is not loaded: Home Assistant stores none of this meter's values in a database. No entity of "
-        "this meter is exposed to a voice assistant, and no known exporter"
+        "this meter is exposed to a voice assistant, no known exporter"
     )
     assert {entity["recorded"] for label in diagnostics["ledger"].values() for entity in label["entities"]} <= {
         None,

@@ -77,4 +77,4 @@ async def test_live_values_are_worded_as_such(
     """At the live level the summary says the recorder keeps values at every frame."""
     statement = (await _diagnostics(hass, hass_client, init_integration))["summary"]["statement"]
     assert statement.startswith("At the live privacy level, your database stores: ")
-    assert "at every frame (about once a second), each time they change" in statement
+    assert "about once a second, each time they change" in statement

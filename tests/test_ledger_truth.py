@@ -201,7 +201,7 @@ async def test_the_ledger_speaks_the_servers_language(
 
     statement = diagnostics["summary"]["statement"]
     assert statement.startswith("Au niveau de confidentialité « par minute », votre base de données enregistre : ")
-    assert "en moyenne pondérée par le temps sur chaque minute" in statement
+    assert "en moyenne sur chaque minute" in statement
     assert "Aucune entité de ce compteur n'est exposée à un assistant vocal" in statement
     assert statement.endswith("La référence du point de livraison (PRM) n'est enregistrée nulle part.")
     assert diagnostics["ledger"]["SINSTS"]["meaning"] == "Puissance apparente"
@@ -233,3 +233,56 @@ async def test_daily_means_daily(
         assert ledger[label]["is_entity"] is False
         assert ledger[label]["why_no_entity"] == "this privacy level does not publish it"
     assert ledger["EAST"]["published_words"] == "as their last value at the end of each day"
+
+
+async def test_a_meter_removed_and_added_again(
+    start: Callable[[], Awaitable[Clock]],
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    virtual_meter: VirtualMeter,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Removing a meter records its device, serial number included, in the events table: the new ledger says so."""
+    clock = await start()
+    await _run(clock, T0, 1)
+    diagnostics = await _diagnostics(hass, hass_client, mock_config_entry)
+    assert diagnostics["summary"]["serial_number"]["stored_in"] == ["configuration"]
+
+    serial = mock_config_entry.unique_id
+    assert serial
+    assert await clock.complete(hass.config_entries.async_remove(mock_config_entry.entry_id))
+    await async_wait_recording_done(hass)
+    # The serial number really is in the database: the device registry's removal event holds its identifiers.
+    assert await get_instance(hass).async_add_executor_job(_events_holding, hass, serial) == 1
+
+    again = MockConfigEntry(
+        domain=DOMAIN, title=mock_config_entry.title, unique_id=serial, data=mock_config_entry.data, options={}
+    )
+    again.add_to_hass(hass)
+    later = T0 + timedelta(minutes=10)
+    await _run(await start_clock(hass, freezer, virtual_meter, again, later), later, 1)
+
+    summary = (await _diagnostics(hass, hass_client, again))["summary"]
+    assert summary["serial_number"]["stored_in"] == ["configuration", "database"]
+    assert "database" not in summary["serial_number"]["not_in"]
+    assert summary["serial_number"]["device_registry_events_in_database"] == 1
+    assert (
+        "Your database also holds a serial number in 1 device registry event, written when a meter was removed from "
+        "Home Assistant; the recorder deletes them with other events older than 10 days."
+    ) in summary["statement"]
+
+
+def _events_holding(hass: HomeAssistant, text: str) -> int:
+    """Count the events whose data holds a text, straight from the database (in the recorder's executor)."""
+    from homeassistant.components.recorder.db_schema import EventData, Events
+    from homeassistant.helpers.recorder import session_scope
+    from sqlalchemy import func, select
+
+    query = (
+        select(func.count(Events.event_id))
+        .join(EventData, Events.data_id == EventData.data_id)
+        .where(EventData.shared_data.contains(text))
+    )
+    with session_scope(hass=hass, read_only=True) as session:
+        return int(session.execute(query).scalar() or 0)

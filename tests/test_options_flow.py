@@ -10,7 +10,13 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local.linky_tic.guard import FIRST_VALUE_FRAMES
-from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, DEFAULT_PRIVACY_LEVEL, PrivacyLevel
+from custom_components.linky_local.privacy import (
+    CONF_FINE_RETENTION,
+    CONF_POWER_STATISTICS,
+    CONF_PRIVACY_LEVEL,
+    DEFAULT_PRIVACY_LEVEL,
+    PrivacyLevel,
+)
 
 from .conftest import VirtualMeter
 
@@ -35,12 +41,18 @@ async def test_form_shows_the_default_level(hass: HomeAssistant, init_integratio
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    [key] = result["data_schema"].schema
+    key, retention, statistics = result["data_schema"].schema
     assert key == CONF_PRIVACY_LEVEL
     assert key.description == {"suggested_value": "minute"}
     selector = result["data_schema"].schema[key]
     assert selector.config["options"] == ["live", "minute", "half_hourly", "daily"]
     assert selector.config["translation_key"] == "privacy_level"
+    assert (retention, retention.description) == (CONF_FINE_RETENTION, {"suggested_value": "recorder"})
+    assert (statistics, statistics.description) == (CONF_POWER_STATISTICS, {"suggested_value": True})
+    # Which meter, and what its database keeps, in plain words from the ledger's facts.
+    placeholders = result["description_placeholders"]
+    assert placeholders["name"] == init_integration.title
+    assert placeholders["summary"].startswith("The recorder is not loaded: Home Assistant stores none of this meter")
 
 
 async def test_changing_the_level_reloads_the_entry(
@@ -79,3 +91,20 @@ async def test_daily_removes_instantaneous_entities_and_finer_levels_bring_them_
     assert back.id == power.id
     assert back.name == "Household power"
     assert back.area_id == "kitchen"
+
+
+async def test_the_summary_waits_for_the_first_values(
+    hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
+) -> None:
+    """Just reloaded, no frame read yet: the dialog says the summary comes with the first values, not "nothing"."""
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert not init_integration.runtime_data.values.seen
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert result["description_placeholders"]["summary"].startswith(
+        "No value of this meter has been read since it was last loaded: what your database keeps of it is told once "
+        "its first values arrive, within seconds. The meter's serial number is in "
+    )
+    await virtual_meter.send_frames(hass, init_integration, FIRST_VALUE_FRAMES)
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert result["description_placeholders"]["summary"].startswith("The recorder is not loaded")

@@ -79,7 +79,7 @@ async def test_ledger(
     assert (power["entity_id"], power["enabled"], power["recorded"]) == (POWER, True, True)
     assert power["long_term_statistics"] is True
     assert ledger["SINSTS"]["published"] == "mean"
-    assert ledger["SINSTS"]["published_words"] == "as their time-weighted mean over each minute"
+    assert ledger["SINSTS"]["published_words"] == "as their average over each minute"
     assert ledger["EAST"]["published_words"] == "as their last value at the end of each minute"
     assert ledger["LTARF"]["published_words"] == "each time they change"
     assert ledger["MSG1"]["entities"][0]["enabled"] is False

@@ -17,7 +17,12 @@ from custom_components.linky_local.coordinator import LinkState
 from custom_components.linky_local.health import issue_id
 from custom_components.linky_local.linky_tic import Group, Mode
 from custom_components.linky_local.linky_tic.const import BAUDRATES
-from custom_components.linky_local.linky_tic.diagnosis import SILENCE_SECONDS, WINDOW_SECONDS, Problem
+from custom_components.linky_local.linky_tic.diagnosis import (
+    SILENCE_SECONDS,
+    TOTAL_ONLY_FRAMES,
+    WINDOW_SECONDS,
+    Problem,
+)
 from linky_tools.encoder import encode_frame
 from linky_tools.simulator import Profile, SimulatedMeter
 
@@ -28,10 +33,8 @@ ENERGY = "sensor.linky_energy_withdrawn"
 # Every issue's translation key, each raised by a test below.
 TRANSLATION_KEYS = {
     "silent",
-    "total_index_only",
     "total_index_only_with_periods",
     "tty_not_raw",
-    "damaged_control",
     "wrong_speed",
     "mode_switched_to_historic",
     "mode_switched_to_standard",
@@ -93,18 +96,56 @@ async def test_silence_for_ten_minutes(
 
 
 @pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_BASE])
-async def test_a_linky_sending_only_its_total(hass: HomeAssistant, running: MockConfigEntry, timeline: Clock) -> None:
-    """A Linky in historic mode sending only BASE: a warning, worded for a base option or for one with periods."""
-    assert_issue(hass, running, Problem.TOTAL_INDEX_ONLY, "total_index_only", ir.IssueSeverity.WARNING)
+async def test_a_linky_sending_only_its_total(
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only BASE on a base option: what it should send, a notice; with an option that has periods, a repair."""
+    health = timeline.coordinator.health
+    await timeline.frames(WINDOW_SECONDS)
+    assert raised(hass, running) == {}
+    assert health.notices["total_index_only"].as_dict() == {"times": 1, "active": True}
+    logged = [*caplog.get_records("setup"), *caplog.records]  # it began with the first frames, in the fixture
+    told = f"{running.title}: the meter sends only its total index, as it should on a base contract; a contract "
+    told += "with several periods needs the standard TIC mode (ask the supplier)"
+    assert [r.message for r in logged if "sends only its total index" in r.message] == [told]
     groups = timeline.meter.simulator.groups()
     with_option = [replace(group, value="HC..") if group.label == "OPTARIF" else group for group in groups]
     await timeline.send(encode_frame(Mode.HISTORIC, with_option))
     assert_issue(hass, running, Problem.TOTAL_INDEX_ONLY, "total_index_only_with_periods", ir.IssueSeverity.WARNING)
+    assert health.notices["total_index_only"].active is False
     # One index per period: the meter was switched, or the contract has them. The issue clears.
     with_periods = [group for group in with_option if group.label != "BASE"]
     with_periods += [Group("HCHC", "001234567"), Group("HCHP", "007654321")]
     await timeline.send(encode_frame(Mode.HISTORIC, with_periods))
     assert raised(hass, running) == {}
+
+
+@pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_BASE])
+async def test_an_ignored_issue_stays_ignored_after_a_reload(
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock
+) -> None:
+    """The household ignores an issue; the entry reloads (a privacy change, a restart of the line): still ignored."""
+    groups = timeline.meter.simulator.groups()
+    with_option = [replace(group, value="HC..") if group.label == "OPTARIF" else group for group in groups]
+
+    def historic_hc(_: bytes) -> bytes:
+        return encode_frame(Mode.HISTORIC, with_option)
+
+    await timeline.frames(TOTAL_ONLY_FRAMES * 2, historic_hc)
+    problem = Problem.TOTAL_INDEX_ONLY
+    ir.async_ignore_issue(hass, DOMAIN, issue_id(running.entry_id, problem), True)
+    assert await timeline.complete(hass.config_entries.async_reload(running.entry_id))
+    assert raised(hass, running) == {}  # cleared with the unloaded entry, until the line shows it again
+    await timeline.frames(TOTAL_ONLY_FRAMES * 2, historic_hc)
+    found = raised(hass, running)[problem]
+    assert found.translation_key == "total_index_only_with_periods"
+    assert found.dismissed_version is not None
+
+    # Not ignored: raised again as a new issue after a reload.
+    ir.async_ignore_issue(hass, DOMAIN, issue_id(running.entry_id, problem), False)
+    assert await timeline.complete(hass.config_entries.async_reload(running.entry_id))
+    await timeline.frames(TOTAL_ONLY_FRAMES * 2, historic_hc)
+    assert raised(hass, running)[problem].dismissed_version is None
 
 
 def uart_read(data: bytes, sent_baud: int, read_baud: int) -> bytes:
@@ -161,7 +202,7 @@ def damaged_control(data: bytes) -> bytes:
 async def test_an_adapter_that_damages_control_bytes(
     hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """STX and LF altered by the adapter: values still come, a warning names the cause, then clears by itself."""
+    """STX and LF altered by the adapter: values still come, so no repair; a notice counted, told once in the log."""
     coordinator = timeline.coordinator
     before = replace(coordinator.decoder.stats)
     await timeline.frames(WINDOW_SECONDS, damaged_control)
@@ -171,8 +212,12 @@ async def test_an_adapter_that_damages_control_bytes(
     assert stats.damaged_separator_groups == stats.groups - before.groups
     east = next(group.value for group in timeline.meter.simulator.groups() if group.label == "EAST")
     assert float(hass.states.get(ENERGY).state) == int(east) / 1000
-    assert_issue(hass, running, Problem.DAMAGED_CONTROL, "damaged_control", ir.IssueSeverity.WARNING)
-    await cleared_after_a_clean_minute(hass, running, timeline, Problem.DAMAGED_CONTROL)  # the adapter replaced
+    assert raised(hass, running) == {}
+    notice = coordinator.health.notices["damaged_control"]
+    assert notice.as_dict() == {"times": 1, "active": True}
+    assert sum("changes some control characters" in record.message for record in caplog.records) == 1
+    await timeline.frames(WINDOW_SECONDS + 1)  # the adapter replaced
+    assert notice.as_dict() == {"times": 1, "active": False}
     assert errors_logged(caplog) == []
 
 

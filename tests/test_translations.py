@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+import re
 from typing import Any
 
 from homeassistant.helpers.entity import EntityDescription
@@ -100,3 +101,26 @@ def test_every_meter_kind_has_a_model_name(language: str, mode: Mode, three_phas
         assert kind.translation_key not in names
     else:
         assert names[kind.translation_key]["name"]
+
+
+def test_the_ledgers_words_are_in_english_and_french() -> None:
+    """The ledger's own strings (words/): the same keys in both languages, each with the same placeholders."""
+    english, french = load("words/en.json"), load("words/fr.json")
+    assert english.keys() == french.keys()
+    for key, text in english.items():
+        assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", french[key])), key
+    assert not [key for key in load("strings.json")["exceptions"] if key.startswith("ledger_")]
+
+
+@pytest.mark.parametrize(("language", "voltage"), [("strings.json", "voltage"), ("translations/fr.json", "tension")])
+def test_the_levels_name_what_the_meter_sends(language: str, voltage: str) -> None:
+    """A standard meter's levels name voltages, a historic meter's none; each option fits a line (no jargon)."""
+    selectors = load(language)["selector"]
+    standard, historic = selectors["privacy_level"]["options"], selectors["privacy_level_historic"]["options"]
+    assert standard.keys() == historic.keys()
+    assert any(voltage in text for text in standard.values())
+    assert not any(voltage in text for text in historic.values())
+    for text in (*standard.values(), *historic.values()):
+        assert len(text) <= 120, text
+        for jargon in ("frame", "trame", "time-weighted", "pondérée", "load-curve point", "point de courbe"):
+            assert jargon not in text

@@ -8,18 +8,22 @@ from homeassistant.core import HomeAssistant
 from .coordinator import LinkyConfigEntry, LinkyCoordinator
 from .destinations import LeavingWatch
 from .device import async_follow_kind
+from .outbound import async_prepare
+from .retention import FinePurge
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: LinkyConfigEntry) -> bool:
-    """Open the meter's port, start reading it, add its entities and watch where their states go."""
+    """Open the meter's port, start reading it, add its entities, watch where their states go, purge fine ones."""
     coordinator = LinkyCoordinator(hass, entry)
     await coordinator.async_start()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(await async_follow_kind(hass, entry, coordinator))
+    await async_prepare(hass)
     entry.async_on_unload(LeavingWatch(hass, entry).async_start())
+    entry.async_on_unload(FinePurge(hass, entry).async_start())
     return True
 
 

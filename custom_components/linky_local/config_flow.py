@@ -26,6 +26,7 @@ from homeassistant.config_entries import (
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -35,8 +36,9 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 
 from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, CONF_USB_DEVICE, CONF_USB_ID, DOMAIN, MODE_AUTO
-from .coordinator import LinkyConfigEntry
+from .coordinator import LinkyConfigEntry, LinkyCoordinator
 from .device import async_kind_names
+from .ledger import Words, async_read, summary
 from .linky_tic import (
     ConnectionClosedError,
     ConnectionRefusedLinkError,
@@ -57,7 +59,17 @@ from .linky_tic import (
 )
 from .meter import meter_kind, serial_number
 from .meter_change import async_raise_issue
-from .privacy import CONF_PRIVACY_LEVEL, DEFAULT_PRIVACY_LEVEL, PrivacyLevel, privacy_level
+from .privacy import (
+    CONF_FINE_RETENTION,
+    CONF_POWER_STATISTICS,
+    CONF_PRIVACY_LEVEL,
+    DEFAULT_PRIVACY_LEVEL,
+    FineRetention,
+    PrivacyLevel,
+    fine_retention,
+    power_statistics,
+    privacy_level,
+)
 from .redaction import filter_line_payloads
 
 _LOGGER = logging.getLogger(__name__)
@@ -112,17 +124,40 @@ def reconfigure_schema(ports: list[SelectOptionDict]) -> vol.Schema:
     )
 
 
-PRIVACY_SELECTOR: Final = SelectSelector(
+def privacy_selector(mode: Mode) -> SelectSelector:
+    """Offer the levels, worded for the meter's mode: a historic meter sends no voltage, so its words name none."""
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=[level.value for level in PrivacyLevel],
+            mode=SelectSelectorMode.LIST,
+            translation_key=CONF_PRIVACY_LEVEL if mode is Mode.STANDARD else f"{CONF_PRIVACY_LEVEL}_{mode}",
+        )
+    )
+
+
+RETENTION_SELECTOR: Final = SelectSelector(
     SelectSelectorConfig(
-        options=[level.value for level in PrivacyLevel],
-        mode=SelectSelectorMode.LIST,
-        translation_key=CONF_PRIVACY_LEVEL,
+        options=[retention.value for retention in FineRetention],
+        mode=SelectSelectorMode.DROPDOWN,
+        translation_key=CONF_FINE_RETENTION,
     )
 )
-OPTIONS_SCHEMA: Final = vol.Schema({vol.Required(CONF_PRIVACY_LEVEL): PRIVACY_SELECTOR})
-PRIVACY_SCHEMA: Final = vol.Schema(
-    {vol.Required(CONF_PRIVACY_LEVEL, default=DEFAULT_PRIVACY_LEVEL.value): PRIVACY_SELECTOR}
-)
+
+
+def options_schema(mode: Mode) -> vol.Schema:
+    """Build the options form: the level, how long fine states stay, whether power keeps hourly statistics."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_PRIVACY_LEVEL): privacy_selector(mode),
+            vol.Optional(CONF_FINE_RETENTION): RETENTION_SELECTOR,
+            vol.Optional(CONF_POWER_STATISTICS): BooleanSelector(),
+        }
+    )
+
+
+def privacy_schema(mode: Mode) -> vol.Schema:
+    """Build the setup's privacy form: the level, the default one selected."""
+    return vol.Schema({vol.Required(CONF_PRIVACY_LEVEL, default=DEFAULT_PRIVACY_LEVEL.value): privacy_selector(mode)})
 
 
 class NoSerialNumberError(Exception):
@@ -290,7 +325,9 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
                 title=title, data=data, options={CONF_PRIVACY_LEVEL: user_input[CONF_PRIVACY_LEVEL]}
             )
         return self.async_show_form(
-            step_id="privacy", data_schema=PRIVACY_SCHEMA, description_placeholders={"name": title}
+            step_id="privacy",
+            data_schema=privacy_schema(Mode(data[CONF_MODE])),
+            description_placeholders={"name": title},
         )
 
     async def _async_follow_dongle(self, usb_id: str, device: str) -> None:
@@ -334,17 +371,29 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class LinkyLocalOptionsFlow(OptionsFlowWithReload):
-    """Choose the meter's privacy level; the entry reloads with it, its recorded history stays."""
+    """Choose the meter's privacy level and retention; the entry reloads with them, its recorded history stays."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show the levels, each explained in a sentence, the current one selected."""
+        """Show which meter, what its database keeps now (the ledger's summary), and the choices, current ones set."""
+        entry = self.config_entry
         if user_input is not None:
-            return self.async_create_entry(data={**self.config_entry.options, **user_input})
+            return self.async_create_entry(data={**entry.options, **user_input})
+        words = await Words.async_load(self.hass)
+        if entry.state is ConfigEntryState.LOADED and isinstance(entry.runtime_data, LinkyCoordinator):
+            statement = summary(await async_read(self.hass, entry), words)["statement"]
+        else:
+            statement = words("summary_not_running")
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                OPTIONS_SCHEMA, {CONF_PRIVACY_LEVEL: privacy_level(self.config_entry).value}
+                options_schema(Mode(entry.data[CONF_MODE])),
+                {
+                    CONF_PRIVACY_LEVEL: privacy_level(entry).value,
+                    CONF_FINE_RETENTION: fine_retention(entry).value,
+                    CONF_POWER_STATISTICS: power_statistics(entry),
+                },
             ),
+            description_placeholders={"name": entry.title, "summary": statement},
         )
 
 

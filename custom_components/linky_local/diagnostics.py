@@ -76,6 +76,8 @@ async def _diagnostics(hass: HomeAssistant, entry: LinkyConfigEntry) -> dict[str
             "failed_reconnections": coordinator.failed_reconnections,
         },
         "decoder": coordinator.decoder.stats.as_dict(),
+        # What the line shows that asks nothing of the household (no repair): how often each began, and now.
+        "line_notices": {key: notice.as_dict() for key, notice in coordinator.health.notices.items()},
         "index_guard": coordinator.values.guard.stats.as_dict(),
         "labels_seen": labels,
         "unknown_labels": [label for label in labels if describe(coordinator.mode, label) is None],

@@ -4,6 +4,10 @@ The reader tells `LineHealth` how many bytes it fed its decoder and which frames
 (tic/diagnosis.py) watches the decoder's counters, and LineHealth raises or clears one repair issue per problem at
 each frame and every CHECK_INTERVAL, so that silence is noticed while nothing arrives. An issue clears by itself once
 the line no longer shows its problem.
+
+What needs no action of the household is not a repair: an adapter that damages control bytes (values are still read)
+and a historic meter on a base contract sending only its total index (what it should send) are notices, counted for
+the diagnostics and told once in the log.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 
 from .const import DOMAIN
+from .issues import async_clear, async_raise
 from .linky_tic import WINDOW_SECONDS, Decoder, Diagnosis, Frame, LineMonitor, Mode, Problem, TariffOption
 
 _LOGGER = logging.getLogger(__name__)
@@ -38,9 +43,26 @@ _SEVERITY: Final = {
     Problem.WRONG_SPEED: ir.IssueSeverity.ERROR,
     Problem.MODE_SWITCHED: ir.IssueSeverity.ERROR,
     Problem.TTY_NOT_RAW: ir.IssueSeverity.WARNING,
-    Problem.DAMAGED_CONTROL: ir.IssueSeverity.WARNING,  # values are still read
     Problem.TOTAL_INDEX_ONLY: ir.IssueSeverity.WARNING,
 }
+_NOTICE_LOG: Final = {
+    "damaged_control": "%s: the adapter changes some control characters; values are still read (other programs "
+    "reading it may lose some): its adjustment screw, the I1/I2 cable or a board's 7E1 setting is the cause",
+    "total_index_only": "%s: the meter sends only its total index, as it should on a base contract; a contract with "
+    "several periods needs the standard TIC mode (ask the supplier)",
+}
+
+
+@dataclass(slots=True)
+class Notice:
+    """A line's condition that asks nothing of the household: how often it began, and whether it shows now."""
+
+    times: int = 0
+    active: bool = False
+
+    def as_dict(self) -> dict[str, int | bool]:
+        """Return the counter as the diagnostics show it."""
+        return {"times": self.times, "active": self.active}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +90,7 @@ class LineHealth:
         self.monitor = LineMonitor(decoder, time.monotonic())
         self.issues: dict[Problem, Issue] = {}
         self.diagnosis: Diagnosis | None = None
+        self.notices: dict[str, Notice] = {key: Notice() for key in _NOTICE_LOG}
         self._next_check = 0.0
 
     @callback
@@ -106,13 +129,28 @@ class LineHealth:
         self._next_check = at + CHECK_SECONDS
         self.diagnosis = diagnosis = self.monitor.diagnose(at)
         wanted: dict[Problem, Issue] = {}
+        noticed: set[str] = set()
         for problem in diagnosis.problems:
-            wanted[problem] = Issue(problem, self._translation_key(problem, diagnosis))
+            key = self._translation_key(problem, diagnosis)
+            if key in _NOTICE_LOG:
+                noticed.add(key)
+            else:
+                wanted[problem] = Issue(problem, key)
+        self._note(noticed)
         # A line problem stays raised while no valid frame came lately: the line has not shown it is good again.
         if diagnosis.without_frame_for >= WINDOW_SECONDS:
             for problem in _SHOWN_BY_FRAMES & self.issues.keys() - wanted.keys():
                 wanted[problem] = self.issues[problem]
         self._update(wanted)
+
+    def _note(self, noticed: set[str]) -> None:
+        """Count each notice as it begins, and log it the first time."""
+        for key, notice in self.notices.items():
+            if key in noticed and not notice.active:
+                notice.times += 1
+                if notice.times == 1:
+                    _LOGGER.info(_NOTICE_LOG[key], self.name)
+            notice.active = key in noticed
 
     def _translation_key(self, problem: Problem, diagnosis: Diagnosis) -> str:
         if problem is Problem.MODE_SWITCHED:
@@ -126,14 +164,13 @@ class LineHealth:
         """Raise the issues wanted that are not raised yet (or worded otherwise), clear the others."""
         for problem in self.issues.keys() - wanted.keys():
             _LOGGER.debug("%s: %s no more", self.name, problem)
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id(self.entry_id, problem))
+            async_clear(self.hass, issue_id(self.entry_id, problem))
         for problem, issue in wanted.items():
             if self.issues.get(problem) == issue:
                 continue
             _LOGGER.debug("%s: %s, repair issue raised", self.name, problem)
-            ir.async_create_issue(
+            async_raise(
                 self.hass,
-                DOMAIN,
                 issue_id(self.entry_id, problem),
                 is_fixable=False,
                 learn_more_url=LEARN_MORE_URL,

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import reduce
+import json
+from pathlib import Path
 from typing import Any, Final
 
 from homeassistant.components.sensor import ATTR_STATE_CLASS
@@ -25,11 +27,12 @@ from homeassistant.util import dt as dt_util
 from .binary_sensor import BINARY_SENSORS
 from .const import DOMAIN
 from .coordinator import LinkyConfigEntry, LinkyCoordinator
-from .destinations import Destinations, destinations, exporters
+from .destinations import Destinations, Outward, destinations, read_outward
 from .device import meter_id
 from .entity import LinkyEntityDescription, translation_key
 from .linky_tic import Mode, PrivacyClass, describe
-from .privacy import PrivacyLevel, Signal, publishes
+from .outbound import async_prepare
+from .privacy import PrivacyLevel, Signal, fine_keep_days, power_statistics, publishes
 from .sensor import LINK_SENSORS, SENSORS
 
 RECENT: Final = timedelta(hours=1)
@@ -119,7 +122,15 @@ class LedgerFacts:
     recorder: Recorder | None
     labels: tuple[LabelFacts, ...]
     link_entities: tuple[EntityFacts, ...]
-    exporters: tuple[str, ...]
+    outward: Outward
+    fine_keep_days: int | None = None  # the household's retention of fine states, when shorter than the recorder's
+    identifier_events: int | None = None  # device registry events in the database naming a meter; None: no recorder
+    power_statistics: bool = True  # power, currents and voltages keep long-term statistics
+
+    @property
+    def exporters(self) -> tuple[str, ...]:
+        """Return the names of the exporters loaded."""
+        return self.outward.exporters
 
 
 async def async_read(hass: HomeAssistant, entry: LinkyConfigEntry) -> LedgerFacts:
@@ -128,6 +139,8 @@ async def async_read(hass: HomeAssistant, entry: LinkyConfigEntry) -> LedgerFact
     registry = er.async_get(hass)
     meter = meter_id(entry)
     recorder = _recorder(hass)
+    await async_prepare(hass)
+    outward = read_outward(hass)
     by_label: dict[str, list[tuple[str, str]]] = {}
     for platform, descriptions in _DESCRIPTIONS.items():
         for description in descriptions[coordinator.mode]:
@@ -139,6 +152,9 @@ async def async_read(hass: HomeAssistant, entry: LinkyConfigEntry) -> LedgerFact
         if (entity_id := registry.async_get_entity_id(platform, DOMAIN, f"{meter}_{key}")) is not None
     }
     stored: dict[str, Stored] = {}
+    identifier_events = None
+    if recorder is not None:
+        identifier_events = await get_instance(hass).async_add_executor_job(_count_identifier_events, hass)
     if recorder is not None and entity_ids:
         since = dt_util.utcnow() - RECENT
         stored = await get_instance(hass).async_add_executor_job(
@@ -156,7 +172,7 @@ async def async_read(hass: HomeAssistant, entry: LinkyConfigEntry) -> LedgerFact
             recorded=recorded,
             stored=None if recorder is None else stored.get(entity_id, Stored(0, 0)),
             statistics=bool(recorded and state is not None and state.attributes.get(ATTR_STATE_CLASS)),
-            destinations=destinations(hass, entity_id, enabled),
+            destinations=destinations(hass, entity_id, enabled, outward),
         )
 
     labels = []
@@ -178,7 +194,16 @@ async def async_read(hass: HomeAssistant, entry: LinkyConfigEntry) -> LedgerFact
         for description in LINK_SENSORS
         if (entity_id := entity_ids.get((Platform.SENSOR, description.key))) is not None
     )
-    return LedgerFacts(coordinator.publisher.level, recorder, tuple(labels), link, exporters(hass))
+    return LedgerFacts(
+        coordinator.publisher.level,
+        recorder,
+        tuple(labels),
+        link,
+        outward,
+        fine_keep_days(entry),
+        identifier_events,
+        power_statistics(entry),
+    )
 
 
 def _recorder(hass: HomeAssistant) -> Recorder | None:
@@ -206,6 +231,27 @@ def _count_states(hass: HomeAssistant, entity_ids: list[str], since: datetime) -
         return {entity_id: Stored(int(last or 0), total) for entity_id, total, last in session.execute(query)}
 
 
+def _count_identifier_events(hass: HomeAssistant) -> int:
+    """Count the device registry's events in the database that name a device of this integration.
+
+    Removing a device (a meter deleted from Home Assistant) records the device as it was, its identifiers (the
+    serial number) included, until the recorder purges the event. Run in the recorder's executor.
+    """
+    from homeassistant.components.recorder.db_schema import EventData, Events, EventTypes
+    from homeassistant.helpers.device_registry import EVENT_DEVICE_REGISTRY_UPDATED
+    from sqlalchemy import func, select
+
+    query = (
+        select(func.count(Events.event_id))
+        .join(EventTypes, Events.event_type_id == EventTypes.event_type_id)
+        .join(EventData, Events.data_id == EventData.data_id)
+        .where(EventTypes.event_type == EVENT_DEVICE_REGISTRY_UPDATED)
+        .where(EventData.shared_data.like(f'%"{DOMAIN}"%'))
+    )
+    with session_scope(hass=hass, read_only=True) as session:
+        return int(session.execute(query).scalar() or 0)
+
+
 def _no_entity(coordinator: LinkyCoordinator, label: str, described: bool) -> NoEntity:
     spec = describe(coordinator.mode, label)
     if spec is None:
@@ -220,24 +266,39 @@ def _no_entity(coordinator: LinkyCoordinator, label: str, described: bool) -> No
 # --- Words ---------------------------------------------------------------------------------------------------------
 
 
-class Words:
-    """The ledger's sentences in the server's language (English for what a language lacks)."""
+WORDS_DIR: Final = Path(__file__).parent / "words"
 
-    def __init__(self, strings: Mapping[str, str]) -> None:
-        """Use translations flattened as Home Assistant gives them."""
+
+def _load_words(language: str) -> dict[str, str]:
+    """Read the ledger's own strings: English, overlaid with the language's (run in the executor)."""
+    words: dict[str, str] = json.loads((WORDS_DIR / "en.json").read_text(encoding="utf-8"))
+    for name in dict.fromkeys((language.partition("-")[0], language)):
+        if name != "en" and (path := WORDS_DIR / f"{name}.json").is_file():
+            words |= json.loads(path.read_text(encoding="utf-8"))
+    return words
+
+
+class Words:
+    """The ledger's sentences in the server's language (English for what a language lacks).
+
+    The sentences are the ledger's own strings (words/<language>.json); the entities' names are their translations.
+    """
+
+    def __init__(self, words: Mapping[str, str], strings: Mapping[str, str]) -> None:
+        """Use the ledger's own strings, and the entity translations flattened as Home Assistant gives them."""
+        self._words = words
         self._strings = strings
 
     @classmethod
     async def async_load(cls, hass: HomeAssistant) -> Words:
-        """Load the integration's words in the server's language."""
-        strings: dict[str, str] = {}
-        for category in ("exceptions", "entity"):
-            strings |= await async_get_translations(hass, hass.config.language, category, [DOMAIN])
-        return cls(strings)
+        """Load the ledger's words and the entities' names in the server's language."""
+        language = hass.config.language
+        words = await hass.async_add_executor_job(_load_words, language)
+        return cls(words, await async_get_translations(hass, language, "entity", [DOMAIN]))
 
     def __call__(self, key: str, **placeholders: object) -> str:
         """Return a ledger sentence with its placeholders filled in."""
-        text = self._strings.get(f"component.{DOMAIN}.exceptions.ledger_{key}.message", key)
+        text = self._words.get(key, key)
         return text.format(**placeholders) if placeholders else text
 
     def meaning(self, mode: Mode, label: str) -> str | None:
@@ -246,7 +307,7 @@ class Words:
         for platform in (Platform.SENSOR, Platform.BINARY_SENSOR):
             if (name := self._strings.get(f"component.{DOMAIN}.entity.{platform}.{key}.name")) is not None:
                 return name
-        if (text := self._strings.get(f"component.{DOMAIN}.exceptions.ledger_meaning_{key}.message")) is not None:
+        if (text := self._words.get(f"meaning_{key}")) is not None:
             return text
         spec = describe(mode, label)
         return spec.meaning if spec else None
@@ -254,6 +315,10 @@ class Words:
     def entities(self, count: int) -> str:
         """Return "1 entity", "3 entities"."""
         return self("entities_one" if count == 1 else "entities_other", count=count)
+
+    def days(self, count: int) -> str:
+        """Return "1 day", "7 days"."""
+        return self("days_one" if count == 1 else "days_other", count=count)
 
     def publishing(self, level: PrivacyLevel, how: Publishing) -> str:
         """Word when entities write their state."""
@@ -264,7 +329,7 @@ class Words:
 def as_diagnostics(facts: LedgerFacts, words: Words, mode: Mode) -> dict[str, Any]:
     """Put the facts in words: the summary, then each label, then the link's own entities."""
     return {
-        "summary": _summary(facts, words),
+        "summary": summary(facts, words),
         "privacy_level": facts.level,
         "ledger": {label.label: _label(facts, label, words, mode) for label in facts.labels},
         "other_entities": [_entity(facts, entity, words) for entity in facts.link_entities],
@@ -281,12 +346,12 @@ def _label(facts: LedgerFacts, label: LabelFacts, words: Words, mode: Mode) -> d
         if label.entities
         else words("published_no_entity"),
         "is_entity": bool(label.entities),
-        "entities": [_entity(facts, entity, words) for entity in label.entities],
+        "entities": [_entity(facts, entity, words, label.signal) for entity in label.entities],
         **({"why_no_entity": words(f"why_{label.no_entity}")} if label.no_entity else {}),
     }
 
 
-def _entity(facts: LedgerFacts, entity: EntityFacts, words: Words) -> dict[str, Any]:
+def _entity(facts: LedgerFacts, entity: EntityFacts, words: Words, kind: Signal = Signal.STATE) -> dict[str, Any]:
     where = entity.destinations
     return {
         "entity_id": entity.entity_id,
@@ -297,34 +362,42 @@ def _entity(facts: LedgerFacts, entity: EntityFacts, words: Words) -> dict[str, 
         "long_term_statistics": entity.statistics,
         "exposed_to_assist": where.assist,
         "exposed_to_cloud_assistants": list(where.cloud_assistants),
+        "read_by_conversation_agents_off_device": [agent.name for agent in where.agents],
         "exporters": list(where.exporters),
+        "backed_up_off_device": {"unencrypted": list(where.backups), "encrypted": list(where.encrypted_backups)},
         "leaves_the_house": where.leaves_house,
-        "in_words": _entity_words(facts, entity, words),
+        "in_words": _entity_words(facts, entity, words, kind),
     }
 
 
-def _entity_words(facts: LedgerFacts, entity: EntityFacts, words: Words) -> list[str]:
+def _entity_words(facts: LedgerFacts, entity: EntityFacts, words: Words, kind: Signal) -> list[str]:
     """One sentence for what the database keeps of the entity, then one per destination."""
     if not entity.enabled:
         return [words("entity_disabled")]
     recorder = facts.recorder
+    days = recorder.keep_days if recorder else 0
+    if kind is Signal.INSTANTANEOUS and facts.fine_keep_days is not None:
+        days = min(days, facts.fine_keep_days)
     if recorder is None:
         sentences = [words("entity_no_recorder")]
     elif not entity.recorded:
         sentences = [words("entity_excluded")]
     elif entity.statistics:
-        sentences = [words("entity_statistics", days=recorder.keep_days)]
+        sentences = [words("entity_statistics", days=days)]
     else:
-        sentences = [words("entity_no_statistics", days=recorder.keep_days)]
+        sentences = [words("entity_no_statistics", days=days)]
     where = entity.destinations
     if where.assist:
-        sentences.append(words("entity_assist"))
+        sentences.append(words("entity_assist" if where.agents else "entity_assist_home"))
+    sentences += [words(f"entity_agent_{agent.runs}", agent=agent.name) for agent in where.agents]
     sentences += [words("entity_cloud", assistant=name) for name in where.cloud_assistants]
     sentences += [words("entity_exporter", exporter=name) for name in where.exporters]
+    sentences += [words("entity_backup", agent=name) for name in where.backups]
+    sentences += [words("entity_backup_encrypted", agent=name) for name in where.encrypted_backups]
     return sentences
 
 
-def _summary(facts: LedgerFacts, words: Words) -> dict[str, Any]:
+def summary(facts: LedgerFacts, words: Words) -> dict[str, Any]:
     """Say in plain words what the database keeps of the meter, for how long, and what leaves Home Assistant."""
     stored: dict[Publishing, list[str]] = {}
     not_stored: list[str] = []
@@ -335,7 +408,9 @@ def _summary(facts: LedgerFacts, words: Words) -> dict[str, Any]:
         else:
             not_stored.append(entity.entity_id)
     sentences: list[str] = []
-    if facts.recorder is None:
+    if not facts.labels:  # just set up or reloaded: no frame read yet, nothing to tell of its values
+        sentences.append(words("summary_waiting"))
+    elif facts.recorder is None:
         sentences.append(words("summary_no_recorder"))
     else:
         groups = [f"{words.entities(len(ids))} {words.publishing(facts.level, how)}" for how, ids in stored.items()]
@@ -353,17 +428,65 @@ def _summary(facts: LedgerFacts, words: Words) -> dict[str, Any]:
                 entities=words.entities(with_statistics),
             )
         )
-    sentences += _destinations_words(facts, [entity for _, entity in entities], words)
-    sentences.append(words("summary_identifiers"))
+        fine = [
+            entity
+            for label in facts.labels
+            if label.signal is Signal.INSTANTANEOUS
+            for entity in label.entities
+            if entity.recorded
+        ]
+        if fine and facts.fine_keep_days is not None and facts.fine_keep_days < facts.recorder.keep_days:
+            sentences.append(
+                words("summary_fine_purge", days=words.days(facts.fine_keep_days), entities=words.entities(len(fine)))
+            )
+        if fine and not facts.power_statistics:
+            sentences.append(words("summary_no_power_statistics"))
+    if facts.labels:
+        sentences += _destinations_words(facts, [entity for _, entity in entities], words)
+    if facts.identifier_events and facts.recorder is not None:
+        sentences.append(
+            words(
+                "summary_identifiers_in_events",
+                events=words(
+                    "events_one" if facts.identifier_events == 1 else "events_other", count=facts.identifier_events
+                ),
+                days=facts.recorder.keep_days,
+            )
+        )
+    else:
+        sentences.append(words("summary_identifiers"))
     return {
         "statement": " ".join(sentences),
         "stored": {how: sorted(ids) for how, ids in stored.items()},
         "not_stored": sorted(not_stored),
         "recorder_keep_days": facts.recorder.keep_days if facts.recorder else None,
+        "fine_states_keep_days": facts.fine_keep_days,
+        "power_long_term_statistics": facts.power_statistics,
         "leaves_the_house": sorted(entity.entity_id for _, entity in entities if entity.destinations.leaves_house),
+        "conversation_agents": [
+            {"name": agent.name, "may_read_exposed_entities": agent.reads_house, "runs": agent.runs}
+            for agent in facts.outward.agents
+        ],
+        "automatic_backups": None
+        if (backups := facts.outward.backups) is None
+        else {
+            "scheduled": backups.automatic,
+            "include_database": backups.database,
+            "agents": [
+                {"name": target.name, "on_this_device": target.local, "encrypted": target.encrypted}
+                for target in backups.targets
+            ],
+        },
         "serial_number": {
-            "stored_in": ["configuration"],
-            "not_in": ["database", "logs", "diagnostics", "entity_ids", "names"],
+            "stored_in": ["configuration", "database"] if facts.identifier_events else ["configuration"],
+            "not_in": [
+                *([] if facts.identifier_events else ["database"]),
+                "logs",
+                "diagnostics",
+                "entity_ids",
+                "names",
+            ],
+            "device_registry_events_in_database": facts.identifier_events,
         },
         "prm": {"stored_in": [], "not_in": ["configuration", "database", "logs", "diagnostics", "entity_ids", "names"]},
     }
@@ -372,8 +495,15 @@ def _summary(facts: LedgerFacts, words: Words) -> dict[str, Any]:
 def _destinations_words(facts: LedgerFacts, entities: list[EntityFacts], words: Words) -> list[str]:
     """One sentence per destination of the meter's states past the recorder, or one saying there is none."""
     sentences = []
+    leaving_agents = [agent for agent in facts.outward.agents if agent.leaves]
     if assist := sum(1 for entity in entities if entity.destinations.assist):
-        sentences.append(words("summary_assist", entities=words.entities(assist)))
+        sentences.append(
+            words("summary_assist" if leaving_agents else "summary_assist_home", entities=words.entities(assist))
+        )
+        sentences += [
+            words(f"summary_agent_{agent.runs}", agent=agent.name, entities=words.entities(assist))
+            for agent in leaving_agents
+        ]
     clouds: dict[str, int] = {}
     for entity in entities:
         for name in entity.destinations.cloud_assistants:
@@ -383,4 +513,15 @@ def _destinations_words(facts: LedgerFacts, entities: list[EntityFacts], words: 
     sentences += [
         words("summary_exporter", exporter=name, entities=words.entities(enabled)) for name in facts.exporters
     ]
+    backups = facts.outward.backups
+    recorded = sum(1 for entity in entities if entity.recorded)
+    if backups is not None and recorded:
+        sentences += [
+            words(
+                "summary_backup_encrypted" if target.encrypted else "summary_backup",
+                agent=target.name,
+                entities=words.entities(recorded),
+            )
+            for target in backups.database_off_device
+        ]
     return sentences or [words("summary_nowhere")]

@@ -12,6 +12,8 @@ from homeassistant.util import dt as dt_util
 from .linky_tic import INDEX_QUANTITIES, LabelSpec, Quantity
 
 CONF_PRIVACY_LEVEL: Final = "privacy_level"
+CONF_FINE_RETENTION: Final = "fine_retention"
+CONF_POWER_STATISTICS: Final = "power_statistics"
 
 
 class PrivacyLevel(StrEnum):
@@ -40,6 +42,35 @@ _WINDOWS: Final = {
 def privacy_level(entry: ConfigEntry) -> PrivacyLevel:
     """Return the privacy level a config entry chose; an entry that never chose one gets the default."""
     return PrivacyLevel(entry.options.get(CONF_PRIVACY_LEVEL, DEFAULT_PRIVACY_LEVEL))
+
+
+class FineRetention(StrEnum):
+    """How long the states of power, currents and voltages stay in the database at `live` and per minute."""
+
+    DAY = "1"
+    WEEK = "7"
+    RECORDER = "recorder"  # as long as the recorder keeps every state
+
+
+DEFAULT_FINE_RETENTION: Final = FineRetention.RECORDER
+
+
+def fine_retention(entry: ConfigEntry) -> FineRetention:
+    """Return how long an entry keeps its fine states."""
+    return FineRetention(entry.options.get(CONF_FINE_RETENTION, DEFAULT_FINE_RETENTION))
+
+
+def fine_keep_days(entry: ConfigEntry) -> int | None:
+    """Return the days the entry's own purge keeps fine states; None when the recorder's retention applies."""
+    retention = fine_retention(entry)
+    if retention is FineRetention.RECORDER or not finer_than(privacy_level(entry), FINEST_LEAVING):
+        return None
+    return int(retention)
+
+
+def power_statistics(entry: ConfigEntry) -> bool:
+    """Tell whether power, currents and voltages keep hourly long-term statistics (energy indexes always do)."""
+    return bool(entry.options.get(CONF_POWER_STATISTICS, True))
 
 
 class Signal(StrEnum):

@@ -46,6 +46,7 @@ from .linky_tic import (
     tariff_period,
     tempo_tomorrow,
 )
+from .privacy import Signal, power_statistics
 from .publisher import Mean
 
 PARALLEL_UPDATES = 0
@@ -333,6 +334,14 @@ class LinkySensor(LinkyLabelEntity, RestoreSensor):
     def available(self) -> bool:
         """Return whether the meter is read and still sends the label."""
         return super().available and self.label_sent()
+
+    @property
+    def state_class(self) -> SensorStateClass | None:
+        """Return the state class; none for a measurement whose long-term statistics the household declined."""
+        instantaneous = self.coordinator.publisher.signal(self.entity_description.label) is Signal.INSTANTANEOUS
+        if instantaneous and not power_statistics(self.coordinator.config_entry):
+            return None
+        return super().state_class
 
     async def async_added_to_hass(self) -> None:
         """Take back the last published value when the level publishes the label once per window."""
