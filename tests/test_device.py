@@ -103,7 +103,7 @@ async def test_named_index_after_a_restart(
 async def test_model_in_the_server_language(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, virtual_meter: VirtualMeter
 ) -> None:
-    """The device is "Linky" in every language; its model, the meter's kind, in the server's language."""
+    """The device bears the entry's name, in no language; its model, the meter's kind, in the server's language."""
     await hass.config.async_update(language="fr")
     await set_up_entry(hass, mock_config_entry)
     await virtual_meter.send_frames(hass, mock_config_entry)

@@ -7,7 +7,7 @@ from homeassistant.core import HomeAssistant
 
 from .coordinator import LinkyConfigEntry, LinkyCoordinator
 from .destinations import LeavingWatch
-from .device import async_follow_kind
+from .device import DEFAULT_NAME, async_follow_kind, free_name
 from .outbound import async_prepare
 from .retention import FinePurge
 
@@ -30,3 +30,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: LinkyConfigEntry) -> boo
 async def async_unload_entry(hass: HomeAssistant, entry: LinkyConfigEntry) -> bool:
     """Unload the entities; the reader task is cancelled with the entry, which closes the port."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: LinkyConfigEntry) -> bool:
+    """Give a meter titled after its kind in the language of its day ("Linky - Monophasé (TIC historique)") a name.
+
+    The title becomes "Linky", or "Linky 2"... when another meter bears it; a title the household chose stays. Entity
+    ids are kept by the entity registry.
+    """
+    if entry.version == 1 and entry.minor_version < 2:
+        title = entry.title
+        if title.startswith(f"{DEFAULT_NAME} - "):
+            others = hass.config_entries.async_entries(entry.domain, include_ignore=False)
+            title = free_name({other.title for other in others if other.entry_id != entry.entry_id})
+        hass.config_entries.async_update_entry(entry, title=title, minor_version=2)
+    return True

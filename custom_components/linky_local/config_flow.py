@@ -23,21 +23,22 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
+from homeassistant.const import CONF_NAME
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
     SerialPortSelector,
+    TextSelector,
 )
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 
 from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, CONF_USB_DEVICE, CONF_USB_ID, DOMAIN, MODE_AUTO
 from .coordinator import LinkyConfigEntry, LinkyCoordinator
-from .device import async_kind_names
+from .device import DEFAULT_NAME, async_kind_names, free_name
 from .ledger import Words, async_read, summary
 from .linky_tic import (
     ConnectionClosedError,
@@ -112,18 +113,6 @@ DATA_SCHEMA: Final = vol.Schema(
 )
 
 
-def reconfigure_schema(ports: list[SelectOptionDict]) -> vol.Schema:
-    """Build the reconfigure form: the port in use is one of the listed ports, and any other can be typed."""
-    return vol.Schema(
-        {
-            vol.Required(CONF_DEVICE): SelectSelector(
-                SelectSelectorConfig(options=ports, custom_value=True, mode=SelectSelectorMode.DROPDOWN)
-            ),
-            vol.Required(CONF_MODE, default=MODE_AUTO): MODE_SELECTOR,
-        }
-    )
-
-
 def privacy_selector(mode: Mode) -> SelectSelector:
     """Offer the levels, worded for the meter's mode: a historic meter sends no voltage, so its words name none."""
     return SelectSelector(
@@ -155,9 +144,14 @@ def options_schema(mode: Mode) -> vol.Schema:
     )
 
 
-def privacy_schema(mode: Mode) -> vol.Schema:
-    """Build the setup's privacy form: the level, the default one selected."""
-    return vol.Schema({vol.Required(CONF_PRIVACY_LEVEL, default=DEFAULT_PRIVACY_LEVEL.value): privacy_selector(mode)})
+def privacy_schema(mode: Mode, name: str) -> vol.Schema:
+    """Build the setup's last form: the meter's name (`name` offered) and its level, the default one selected."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_NAME, default=name): TextSelector(),
+            vol.Required(CONF_PRIVACY_LEVEL, default=DEFAULT_PRIVACY_LEVEL.value): privacy_selector(mode),
+        }
+    )
 
 
 class NoSerialNumberError(Exception):
@@ -168,10 +162,12 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a Linky meter's TIC connection."""
 
     VERSION = 1
+    # 2: the title is the meter's name, in no language ("Linky", "Linky 2", or the household's own).
+    MINOR_VERSION = 2
 
     _discovered_device: str
     _usb_id: str | None = None
-    _found: tuple[str, dict[str, Any]]  # the title and data of the entry of the meter found
+    _found: tuple[str, dict[str, Any]]  # the meter's kind, in words, and the data of its entry
 
     @staticmethod
     @callback
@@ -191,6 +187,7 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(DATA_SCHEMA, user_input),
             errors=errors,
+            description_placeholders=_tried(user_input),
         )
 
     async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
@@ -225,7 +222,7 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
         self._set_confirm_only()
         return self.async_show_form(
             step_id="usb_confirm",
-            description_placeholders=self.context["title_placeholders"],
+            description_placeholders={**self.context["title_placeholders"], CONF_DEVICE: self._discovered_device},
             errors=errors,
         )
 
@@ -246,14 +243,21 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
                 detection, serial = found
                 await self.async_set_unique_id(serial, raise_on_progress=False)
                 self._abort_if_unique_id_mismatch(reason="wrong_meter")
-                return self.async_update_reload_and_abort(entry, data_updates=_entry_data(device, detection))
+                self.hass.config_entries.async_update_entry(
+                    entry, data={**entry.data, **_entry_data(device, detection)}
+                )
+                self.hass.config_entries.async_schedule_reload(entry.entry_id)
+                # Our own words, which name the port just read: never a success for a port that was not probed.
+                return self.async_abort(
+                    reason="connection_updated", description_placeholders={"name": entry.title, CONF_DEVICE: device}
+                )
         suggested: Mapping[str, Any] = user_input or {CONF_DEVICE: entry.data[CONF_DEVICE], CONF_MODE: MODE_AUTO}
+        # The add flow's own form: the same port field, with its list of detected ports and its manual entry.
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(
-                reconfigure_schema(await self._async_port_options(entry.data[CONF_DEVICE])), suggested
-            ),
+            data_schema=self.add_suggested_values_to_schema(DATA_SCHEMA, suggested),
             errors=errors,
+            description_placeholders={"name": entry.title} | _tried(user_input),
         )
 
     async def _async_identify_held_port(
@@ -275,20 +279,6 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
             self.hass.config_entries.async_schedule_reload(entry.entry_id)
         return found
 
-    async def _async_port_options(self, current: str) -> list[SelectOptionDict]:
-        """List the port in use first, then the serial ports Home Assistant sees."""
-        options = [SelectOptionDict(value=current, label=current)]
-        try:
-            ports = await usb.async_scan_serial_ports(self.hass)
-        except KeyError, OSError:  # the usb integration not set up, or the scan failed: the current port is enough
-            return options
-        for port in ports:
-            if port.device != current:
-                described = " - ".join(filter(None, (port.manufacturer, port.description)))
-                label = f"{port.device} ({described})" if described else port.device
-                options.append(SelectOptionDict(value=port.device, label=label))
-        return options
-
     async def _async_identify(self, device: str, mode: str, errors: dict[str, str]) -> tuple[Detection, str] | None:
         """Read the meter on a port: its detection and serial number, or None with `errors` filled in."""
         try:
@@ -298,6 +288,10 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
             errors["base"] = "timeout_connect"
         except NoSerialNumberError:
             errors["base"] = "no_serial_number"
+        except NothingReceivedError as err:
+            _LOGGER.debug("No meter read on %s: %s", device, err)
+            builtin = await self.hass.async_add_executor_job(_builtin_port, device)
+            errors["base"] = "nothing_received_builtin" if builtin else "nothing_received"
         except TicLinkError as err:
             _LOGGER.debug("No meter read on %s: %s", device, err)
             errors["base"] = _error_key(err)
@@ -314,20 +308,32 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
         if (usb_id := self._usb_id or await self.hass.async_add_executor_job(_usb_id_at, device)) is not None:
             data |= {CONF_USB_ID: usb_id, CONF_USB_DEVICE: device}
         kind = (await async_kind_names(self.hass)).get(meter_kind(detection.frame).translation_key)
-        self._found = ("Linky" if kind is None else f"Linky - {kind}", data)
+        self._found = (DEFAULT_NAME if kind is None else f"{DEFAULT_NAME} - {kind}", data)
         return await self.async_step_privacy()
 
     async def async_step_privacy(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask how finely the meter found is recorded (each level told in a sentence, per minute first), then create it."""
-        title, data = self._found
+        """Ask the meter's name and how finely it is recorded (each level told in a sentence), then create it.
+
+        The name is the entry's title and the device's name, so that two meters read apart everywhere (the energy
+        dashboard's pickers, history, repairs); it is in no language, and never the serial number.
+        """
+        kind, data = self._found
+        errors: dict[str, str] = {}
+        taken = {entry.title for entry in self._async_current_entries(include_ignore=False)}
+        offered = free_name(taken)
         if user_input is not None:
-            return self.async_create_entry(
-                title=title, data=data, options={CONF_PRIVACY_LEVEL: user_input[CONF_PRIVACY_LEVEL]}
-            )
+            name = " ".join(user_input[CONF_NAME].split()) or offered
+            if name in taken:
+                errors[CONF_NAME] = "name_in_use"
+            else:
+                return self.async_create_entry(
+                    title=name, data=data, options={CONF_PRIVACY_LEVEL: user_input[CONF_PRIVACY_LEVEL]}
+                )
         return self.async_show_form(
             step_id="privacy",
-            data_schema=privacy_schema(Mode(data[CONF_MODE])),
-            description_placeholders={"name": title},
+            data_schema=self.add_suggested_values_to_schema(privacy_schema(Mode(data[CONF_MODE]), offered), user_input),
+            description_placeholders={"name": kind},
+            errors=errors,
         )
 
     async def _async_follow_dongle(self, usb_id: str, device: str) -> None:
@@ -415,6 +421,18 @@ def _error_key(err: TicLinkError) -> str:
 
 def _entry_data(device: str, detection: Detection) -> dict[str, Any]:
     return {CONF_DEVICE: device, CONF_MODE: detection.mode.value, CONF_BAUDRATE: detection.baudrate}
+
+
+def _tried(user_input: Mapping[str, Any] | None) -> dict[str, str]:
+    """Return the port a form's errors speak of: the one just tried, which may no longer be the one shown."""
+    return {CONF_DEVICE: str(user_input[CONF_DEVICE]).strip() if user_input else ""}
+
+
+def _builtin_port(device: str) -> bool:
+    """Tell whether a local port is a serial port built into the computer (ttyS0...), not a USB adapter's."""
+    if not device.startswith("/") or _usb_id_at(device) is not None:
+        return False
+    return os.path.basename(os.path.realpath(device)).startswith(("ttyS", "ttyAMA"))
 
 
 def _usb_id_at(device: str) -> str | None:

@@ -1,6 +1,8 @@
-"""The meter's device: named "Linky", its kind (phases, production, TIC mode) as its model, in the server's language."""
+"""The meter's device: named as its entry (the household's name for it), its kind as its model, in the server's language."""
 
 from __future__ import annotations
+
+from typing import Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
@@ -12,8 +14,17 @@ from .coordinator import LinkyConfigEntry, LinkyCoordinator
 from .linky_tic import MeterAddress
 from .meter import MeterKind, kind_of
 
-# The device's own translation key: its name, "Linky" in every language; a second meter's entity ids get "_2".
-METER_TRANSLATION_KEY = "meter"
+# A meter's name when the household keeps the one offered: "Linky", then "Linky 2"... for the next meters.
+DEFAULT_NAME: Final = "Linky"
+
+
+def free_name(taken: set[str]) -> str:
+    """Return the first of "Linky", "Linky 2", "Linky 3"... that no other meter bears."""
+    name, number = DEFAULT_NAME, 1
+    while name in taken:
+        number += 1
+        name = f"{DEFAULT_NAME} {number}"
+    return name
 
 
 def meter_id(entry: LinkyConfigEntry) -> str:
@@ -26,7 +37,7 @@ def device_info(entry: LinkyConfigEntry) -> DeviceInfo:
     address = MeterAddress.parse(entry.unique_id or "")
     return DeviceInfo(
         identifiers={(DOMAIN, meter_id(entry))},
-        translation_key=METER_TRANSLATION_KEY,
+        name=entry.title,
         manufacturer=address.manufacturer if address else None,
         model_id=address.meter_type_code if address else None,
         hw_version=address.meter_type.rating if address and address.meter_type else None,
