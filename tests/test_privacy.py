@@ -329,3 +329,27 @@ async def test_historic_short_frames_hold_the_other_signals(hass: HomeAssistant,
     assert hass.states.get(power).state == "1000"
     assert hass.states.get(current).state == str(round((10 * 30 + 70 * 29.75) / 59.75))
     assert hass.states.get("binary_sensor.linky_overrun_phase_2").state == "on"
+
+
+@pytest.mark.usefixtures("meter_never_silent")
+async def test_a_mean_stays_shown_when_the_level_changes(hass: HomeAssistant, clock: Clock) -> None:
+    """From per minute to half-hourly (a reload, as after a restart): power and voltage keep their last mean, with
+    the window it covered, until the first half hour ends; they are never unknown meanwhile."""
+    for second in range(0, 60, 2):
+        await clock.send_at(T0 + timedelta(seconds=second), SINSTS="01000")
+    await clock.close(T0 + timedelta(minutes=1))
+    assert hass.states.get(POWER).state == "1000"
+    assert hass.states.get(POWER).attributes["window_minutes"] == 1
+
+    entry = clock.entry
+    hass.config_entries.async_update_entry(entry, options={**entry.options, "privacy_level": "half_hourly"})
+    assert await clock.complete(hass.config_entries.async_reload(entry.entry_id))
+    for second in range(62, 120, 2):
+        await clock.send_at(T0 + timedelta(seconds=second), SINSTS="03000")
+        assert hass.states.get(POWER).state == "1000"
+        assert hass.states.get(VOLTAGE).state not in {STATE_UNKNOWN, STATE_UNAVAILABLE}
+    assert hass.states.get(POWER).attributes["window_minutes"] == 1
+
+    await clock.close(T0 + timedelta(minutes=30))
+    assert hass.states.get(POWER).state == "3000"
+    assert hass.states.get(POWER).attributes["window_minutes"] == 30

@@ -116,8 +116,11 @@ class Publisher:
         return self.level is not PrivacyLevel.LIVE and self.signal(label) is Signal.INSTANTANEOUS
 
     def restores(self, label: str) -> bool:
-        """Tell whether the label's last published value stands until its first window ends (after a restart)."""
-        return self.level is not PrivacyLevel.LIVE and self.signal(label) in {Signal.INDEX, Signal.SAMPLED}
+        """Tell whether the label's last published value stands until its first window ends.
+
+        After a restart, a reload or a change of level: a mean too, rather than unknown for up to half an hour.
+        """
+        return self.level is not PrivacyLevel.LIVE and self.signal(label) is not Signal.STATE
 
     @property
     def groups(self) -> Mapping[str, Group]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum, StrEnum
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from homeassistant.components.sensor import (
@@ -320,12 +320,13 @@ class LinkySensor(LinkyLabelEntity, RestoreSensor):
 
     A mean is reported at the end of each window, even when equal to the last one (Home Assistant then notes the time,
     and writes no new row): the window it covers is the `window_minutes` before the state's last report. An index or
-    a sampled value published once per window shows its last published value after a restart until its first window
-    ends.
+    a sampled value, or a mean, published once per window shows its last published value after a restart (or a
+    reload, or a change of level) until its first window ends: the window it was the mean of stays in its attribute.
     """
 
     entity_description: LinkySensorEntityDescription
     _restored: StateType | date | datetime | Decimal = None
+    _restored_attributes: dict[str, Any] | None = None
     _mean: Mean | None = None
     _reported: Mean | None = None
     _event: object = None
@@ -352,6 +353,8 @@ class LinkySensor(LinkyLabelEntity, RestoreSensor):
             and last.native_unit_of_measurement == self.native_unit_of_measurement
         ):
             self._restored = last.native_value
+            if (state := await self.async_get_last_state()) is not None and ATTR_WINDOW_MINUTES in state.attributes:
+                self._restored_attributes = {ATTR_WINDOW_MINUTES: state.attributes[ATTR_WINDOW_MINUTES]}
             self._shown = self._showing()
 
     def _read(self) -> object:
@@ -359,6 +362,10 @@ class LinkySensor(LinkyLabelEntity, RestoreSensor):
         publisher = self.coordinator.publisher
         if publisher.averages(label):
             self._mean = self.coordinator.data.means.get(label)
+            if self._mean is None and self._restored is not None:  # no window ended yet: the last one published
+                self._attr_native_value = self._restored
+                self._attr_extra_state_attributes = self._restored_attributes or {}
+                return self._attr_native_value
             self._attr_native_value = None if self._mean is None else self._mean.value
             window = publisher.level.window
             self._attr_extra_state_attributes = {ATTR_WINDOW_MINUTES: window // timedelta(minutes=1)} if window else {}
