@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.linky_local.linky_tic import Group, parse_horodate
+from custom_components.linky_local.linky_tic import Group, Mode, parse_horodate
+from custom_components.linky_local.sensor import SENSORS
 from linky_tools.simulator import Profile
 
 from .conftest import VirtualMeter, set_up_entry, with_values
@@ -28,6 +32,7 @@ def enabled(sensors: dict[str, bool]) -> list[str]:
     return sorted(entity_id for entity_id, on in sensors.items() if on)
 
 
+INTEGRATION = Path(__file__).parent.parent / "custom_components" / "linky_local"
 TEMPO = [
     "sensor.linky_blue_off_peak",
     "sensor.linky_blue_peak",
@@ -109,6 +114,7 @@ async def test_model_in_the_server_language(
     await virtual_meter.send_frames(hass, mock_config_entry)
     [device] = dr.async_entries_for_config_entry(dr.async_get(hass), mock_config_entry.entry_id)
     assert (device.name, device.model) == ("Linky", "Triphasé producteur (TIC standard)")
+    assert device.hw_version == "Calibre 60 A, génération 3"
 
 
 @pytest.mark.parametrize("meter_profile", [Profile.STANDARD_MONO])
@@ -161,3 +167,14 @@ async def test_new_contract_renames_the_indexes(
     await hass.async_block_till_done()  # the entry reloads under the new names
     await virtual_meter.send_groups(hass, init_integration, tempo)
     assert hass.states.get(entity_id).attributes["friendly_name"] == "Linky Blue off-peak"
+
+
+def test_device_page_words() -> None:
+    """The index in force reads 1, not "01"; the supplier's offer and the tariff in force have names of their own, in
+    French too (« Option tarifaire » is the historic option only)."""
+    [ntarf] = [description for description in SENSORS[Mode.STANDARD] if description.key == "NTARF"]
+    assert ntarf.value_fn(Group("NTARF", "01")) == 1
+    for language in ("strings.json", "translations/fr.json"):
+        sensors = json.loads((INTEGRATION / language).read_text(encoding="utf-8"))["entity"]["sensor"]
+        names = [sensors[key]["name"] for key in ("ngtf", "ltarf", "optarif", "ptec", "ntarf")]
+        assert len(set(names)) == len(names), names

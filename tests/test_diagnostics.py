@@ -48,8 +48,8 @@ async def test_device_diagnostics(
         "name": "Linky",
         "manufacturer": "Landis+Gyr",
         "model": "Three-phase producer (standard TIC)",
-        "model_id": "76",
-        "hw_version": "60 A, G3",
+        "model_id": None,
+        "hw_version": "60 A rating, generation 3",
     }
     assert diagnostics == entry_diagnostics
     assert diagnostics["summary"]["statement"].startswith(

@@ -50,14 +50,14 @@ async def test_setup_unload(hass: HomeAssistant, init_integration: MockConfigEnt
 async def test_device(
     hass: HomeAssistant, init_integration: MockConfigEntry, device_registry: dr.DeviceRegistry
 ) -> None:
-    """One device per meter named "Linky", its kind as the model, its maker and type from its address; no serial."""
+    """One device per meter, named as its entry, its kind as the model, its maker and rating in words; no serial."""
     [device] = dr.async_entries_for_config_entry(device_registry, init_integration.entry_id)
     assert device.identifiers == {(DOMAIN, "041876543210")}
     assert device.name == "Linky"
     assert device.manufacturer == "Landis+Gyr"
     assert device.model == "Three-phase producer (standard TIC)"
-    assert device.model_id == "76"
-    assert device.hw_version == "60 A, G3"
+    assert device.model_id is None  # Enedis' type code: nothing a household reads
+    assert device.hw_version == "60 A rating, generation 3"
     assert device.serial_number is None
     assert hass.states.get("sensor.linky_apparent_power") is not None
 

@@ -24,7 +24,7 @@ PREFIX = "sensor.linky"
 POWER = f"{PREFIX}_apparent_power"
 VOLTAGE = f"{PREFIX}_voltage_phase_1"
 ENERGY = f"{PREFIX}_energy_withdrawn"
-TARIFF = f"{PREFIX}_tariff_label"
+TARIFF = f"{PREFIX}_current_tariff"
 # 08:30 in France.
 T0 = datetime(2026, 1, 15, 7, 30, tzinfo=UTC)
 

@@ -33,15 +33,21 @@ def meter_id(entry: LinkyConfigEntry) -> str:
 
 
 def device_info(entry: LinkyConfigEntry) -> DeviceInfo:
-    """Describe the meter's device; its model is the meter's kind, set once a frame tells it (`async_follow_kind`)."""
+    """Describe the meter's device; its model and hardware, in words, are set by `async_follow_kind`."""
     address = MeterAddress.parse(entry.unique_id or "")
     return DeviceInfo(
         identifiers={(DOMAIN, meter_id(entry))},
         name=entry.title,
         manufacturer=address.manufacturer if address else None,
-        model_id=address.meter_type_code if address else None,
-        hw_version=address.meter_type.rating if address and address.meter_type else None,
     )
+
+
+def hardware(entry: LinkyConfigEntry, names: dict[str, str]) -> str | None:
+    """Return the meter's rating and generation in words ("60 A rating, generation 3"), from its address."""
+    address = MeterAddress.parse(entry.unique_id or "")
+    if address is None or (meter_type := address.meter_type) is None or (words := names.get("hardware")) is None:
+        return None
+    return words.format(amps=meter_type.amps, generation=meter_type.generation.removeprefix("G"))
 
 
 async def async_kind_names(hass: HomeAssistant) -> dict[str, str]:
@@ -54,7 +60,11 @@ async def async_kind_names(hass: HomeAssistant) -> dict[str, str]:
 async def async_follow_kind(
     hass: HomeAssistant, entry: LinkyConfigEntry, coordinator: LinkyCoordinator
 ) -> CALLBACK_TYPE:
-    """Keep the device's model the kind of meter its labels tell (a contract can become a producer's)."""
+    """Keep the device's model the kind of meter its labels tell (a contract can become a producer's).
+
+    Enedis' type code (model id) means nothing to a household and is cleared; the hardware line says the rating
+    and generation in words.
+    """
     names = await async_kind_names(hass)
     shown: MeterKind | None = None
 
@@ -66,7 +76,9 @@ async def async_follow_kind(
         shown = kind
         registry = dr.async_get(hass)
         for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-            registry.async_update_device(device.id, model=names.get(kind.translation_key))
+            registry.async_update_device(
+                device.id, model=names.get(kind.translation_key), model_id=None, hw_version=hardware(entry, names)
+            )
 
     follow()
     return coordinator.async_add_listener(follow)

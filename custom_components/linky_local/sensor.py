@@ -126,6 +126,8 @@ _ENUM_VALUES: Final[dict[str, Callable[[Group], str | None]]] = {
     "PTEC": _enum_value(tariff_period),
     "DEMAIN": _enum_value(tempo_tomorrow),
 }
+# Texts that are numbers to a household: the supplier index in force reads 1, not "01".
+_LABEL_VALUES: Final[dict[str, Callable[[Group], SensorValue]]] = {"NTARF": _integer}
 _VALUES: Final[dict[Quantity, Callable[[Group], SensorValue]]] = {
     Quantity.TIMESTAMP: _moment,
     Quantity.TEXT: _text,
@@ -145,7 +147,9 @@ def _label_description(spec: LabelSpec) -> LinkySensorEntityDescription:
     assert spec.quantity is not None
     measure = _MEASURES[spec.quantity]
     value_fn: Callable[[Group], SensorValue] = (
-        _ENUM_VALUES[spec.label] if spec.quantity is Quantity.ENUM else _VALUES.get(spec.quantity, _integer)
+        _ENUM_VALUES[spec.label]
+        if spec.quantity is Quantity.ENUM
+        else _LABEL_VALUES.get(spec.label) or _VALUES.get(spec.quantity, _integer)
     )
     return LinkySensorEntityDescription(
         key=spec.label,
