@@ -131,28 +131,47 @@ async def test_model_follows_the_contract(
     assert registry.async_get(device.id).model == "Single-phase producer (standard TIC)"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize("meter_profile", [Profile.STANDARD_MONO])
-async def test_max_power_time_moves_only_with_a_new_max(
+async def test_peak_time_moves_only_with_a_new_max(
     hass: HomeAssistant, init_integration: MockConfigEntry, virtual_meter: VirtualMeter
 ) -> None:
-    """The time of the day's maximum is a new logbook entry only when the maximum goes up, not when its time alone moves."""
-    entity_id = "sensor.linky_max_power_time"
+    """The time of the day's maximum moves only when the maximum goes up at another minute: its time alone moving,
+    or two rises in one minute, make no new logbook entry; the maximum's own sensor tells the time too."""
+    entity_id = "sensor.linky_peak_time"
     groups = virtual_meter.simulator.groups()
     smax = next(group for group in groups if group.label == "SMAXSN")
     assert smax.horodate is not None
     shown = hass.states.get(entity_id).state
+    writes: list[str] = []
+    hass.bus.async_listen("state_changed", lambda event: writes.append(event.data["entity_id"]))
 
-    def with_max(value: str, minutes: int) -> list[Group]:
-        raw = smax.horodate.raw  # season, then YYMMDDhhmmss: move the minutes
-        moved = parse_horodate(f"{raw[:9]}{int(raw[9:11]) + minutes:02}{raw[11:]}")
-        return [Group("SMAXSN", value, moved) if group.label == "SMAXSN" else group for group in groups]
+    def with_max(value: int, minutes: int, seconds: int = 0) -> list[Group]:
+        raw = smax.horodate.raw  # season, then YYMMDDhhmmss: move the minutes and seconds
+        moved = parse_horodate(f"{raw[:9]}{int(raw[9:11]) + minutes:02}{seconds:02}")
+        return [Group("SMAXSN", f"{value:05}", moved) if group.label == "SMAXSN" else group for group in groups]
 
     for _ in range(2):
-        await virtual_meter.send_groups(hass, init_integration, with_max(smax.value, 1))
+        await virtual_meter.send_groups(hass, init_integration, with_max(int(smax.value), 1))
     assert hass.states.get(entity_id).state == shown
     for _ in range(2):
-        await virtual_meter.send_groups(hass, init_integration, with_max(f"{int(smax.value) + 1:05}", 2))
-    assert hass.states.get(entity_id).state != shown
+        await virtual_meter.send_groups(hass, init_integration, with_max(int(smax.value) + 1, 2, 5))
+    assert (moved := hass.states.get(entity_id).state) != shown
+    assert writes.count(entity_id) == 1
+    for _ in range(2):
+        await virtual_meter.send_groups(hass, init_integration, with_max(int(smax.value) + 2, 2, 40))
+    assert hass.states.get(entity_id).state == moved
+    assert writes.count(entity_id) == 1
+    assert hass.states.get("sensor.linky_max_power_today").attributes["reached_at"] == moved
+
+
+@pytest.mark.parametrize("meter_profile", [Profile.STANDARD_MONO])
+async def test_peak_time_is_disabled_at_first(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """The peak times start disabled (each rise would be a logbook entry); the maximum tells its time itself."""
+    registry = er.async_get(hass)
+    assert registry.async_get("sensor.linky_peak_time").disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    state = hass.states.get("sensor.linky_max_power_today")
+    assert state.attributes["reached_at"].endswith(":00+00:00")
 
 
 @pytest.mark.parametrize("meter_profile", [Profile.STANDARD_MONO])

@@ -21,6 +21,7 @@ from homeassistant.const import EntityCategory, Platform, UnitOfEnergy, UnitOfRe
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
 from .coordinator import LinkState, LinkyConfigEntry, LinkyCoordinator, MeterSnapshot
 from .entity import (
@@ -55,6 +56,8 @@ PARALLEL_UPDATES = 0
 _METER_TIME_ZONE: Final = ZoneInfo("Europe/Paris")
 # A mean's window: the minutes before the moment the state was last reported.
 ATTR_WINDOW_MINUTES: Final = "window_minutes"
+# When a maximum power was reached: an attribute, which moves with the maximum without a logbook entry of its own.
+ATTR_REACHED_AT: Final = "reached_at"
 
 type SensorValue = StateType | datetime
 
@@ -141,6 +144,8 @@ class LinkySensorEntityDescription(SensorEntityDescription, LinkyEntityDescripti
     value_fn: Callable[[Group], SensorValue]
     # What identifies the event the value tells (a peak): the state moves only when it changes.
     event_fn: Callable[[Group], object] | None = None
+    # A maximum the meter stamps with its time, told in the `reached_at` attribute.
+    reached_at: bool = False
 
 
 def _label_description(spec: LabelSpec) -> LinkySensorEntityDescription:
@@ -166,7 +171,13 @@ def _label_description(spec: LabelSpec) -> LinkySensorEntityDescription:
         entity_registry_enabled_default=spec.enabled,
         value_fn=value_fn,
         adapt_fn=None if spec.supplier_rank is None else _supplier_index(spec.supplier_rank),
+        reached_at=_is_peak(spec),
     )
+
+
+def _is_peak(spec: LabelSpec) -> bool:
+    """Tell whether a label is a maximum power stamped with the time it was reached."""
+    return spec.horodate and spec.quantity is Quantity.APPARENT_POWER
 
 
 def _supplier_index(rank: int) -> Callable[[Mapping[str, Group]], DescriptionChanges]:
@@ -245,16 +256,25 @@ def _has_mobile_peaks(status: Status) -> bool:
 
 
 def _peak_time(spec: LabelSpec) -> LinkySensorEntityDescription:
-    """Describe the timestamp sensor of when a maximum power was reached."""
+    """Describe the timestamp sensor of when a maximum power was reached, to the minute.
+
+    Disabled at first: each rise of the day's maximum would be a logbook entry; the maximum's own sensor tells the
+    time in its `reached_at` attribute.
+    """
     return LinkySensorEntityDescription(
         key=f"{spec.label}_time",
         label=spec.label,
         translation_key=f"{translation_key(spec.label)}_time",
         device_class=SensorDeviceClass.TIMESTAMP,
-        entity_registry_enabled_default=spec.enabled and not spec.three_phase,
-        value_fn=_moment,
+        entity_registry_enabled_default=False,
+        value_fn=_minute,
         event_fn=_peak,
     )
+
+
+def _minute(group: Group) -> datetime | None:
+    """Return the moment of a group to the minute: two rises in one minute read as one."""
+    return None if (moment := _moment(group)) is None else moment.replace(second=0, microsecond=0)
 
 
 def _peak(group: Group) -> object:
@@ -380,6 +400,10 @@ class LinkySensor(LinkyLabelEntity, RestoreSensor):
                 return self._attr_native_value
             self._event = event
         self._attr_native_value = self._restored if group is None else self.entity_description.value_fn(group)
+        if self.entity_description.reached_at:
+            moment = None if group is None else _minute(group)
+            self._attr_extra_state_attributes = {ATTR_REACHED_AT: dt_util.as_utc(moment).isoformat()} if moment else {}
+            return self._attr_native_value, moment
         return self._attr_native_value
 
     def _report_again(self) -> bool:
