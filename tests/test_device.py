@@ -48,11 +48,9 @@ TEMPO = [
     [
         # A single-rate contract: the total, once (supplier index 1 and distributor index 1 count the same).
         (Profile.STANDARD_BASE, ["sensor.linky_energy_withdrawn"]),
-        (
-            Profile.STANDARD_MONO,
-            ["sensor.linky_energy_withdrawn", "sensor.linky_off_peak_index", "sensor.linky_peak_index"],
-        ),
-        (Profile.STANDARD_TRI, sorted(["sensor.linky_energy_withdrawn", *TEMPO])),
+        # Several periods: their indexes, not the total beside them, which would count twice.
+        (Profile.STANDARD_MONO, ["sensor.linky_off_peak_index", "sensor.linky_peak_index"]),
+        (Profile.STANDARD_TRI, TEMPO),
         (Profile.STANDARD_PRODUCER, ["sensor.linky_energy_injected", "sensor.linky_energy_withdrawn"]),
         (Profile.HISTORIC_BASE, ["sensor.linky_base_index"]),
         (Profile.HISTORIC_TEMPO, TEMPO),
@@ -84,7 +82,6 @@ async def test_unknown_calendar(
     for _ in range(3):  # an index is taken once a second frame confirms it
         await virtual_meter.send_groups(hass, mock_config_entry, groups)
     assert enabled(energy_sensors(hass, mock_config_entry)) == [
-        "sensor.linky_energy_withdrawn",
         "sensor.linky_supplier_index_1",
         "sensor.linky_supplier_index_2",
         "sensor.linky_supplier_index_3",
@@ -197,3 +194,12 @@ def test_device_page_words() -> None:
         sensors = json.loads((INTEGRATION / language).read_text(encoding="utf-8"))["entity"]["sensor"]
         names = [sensors[key]["name"] for key in ("ngtf", "ltarf", "optarif", "ptec", "ntarf")]
         assert len(set(names)) == len(names), names
+
+
+def test_power_picker_says_the_curve_is_a_mean() -> None:
+    """The only active powers (the energy dashboard's power picker) are load-curve means: their names say so."""
+    words = {"strings.json": "Mean", "translations/fr.json": "Moyenne"}
+    for language, mean in words.items():
+        sensors = json.loads((INTEGRATION / language).read_text(encoding="utf-8"))["entity"]["sensor"]
+        assert sensors["ccasn"]["name"].startswith(mean)
+        assert sensors["ccain"]["name"].startswith(mean)

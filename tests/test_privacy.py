@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from unittest.mock import patch
 
@@ -16,6 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_r
 from custom_components.linky_local.linky_tic import CATALOGUE, Group, Mode
 from custom_components.linky_local.privacy import PrivacyLevel, Signal, next_boundary, signal
 from custom_components.linky_local.publisher import CLOSE_LEAD, _Accumulator
+from custom_components.linky_local.sensor import SENSORS
 from linky_tools.simulator import Profile
 
 from .conftest import Clock, VirtualMeter, start_clock, written
@@ -27,6 +29,21 @@ ENERGY = f"{PREFIX}_energy_withdrawn"
 TARIFF = f"{PREFIX}_current_tariff"
 # 08:30 in France.
 T0 = datetime(2026, 1, 15, 7, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def total_enabled() -> Generator[None]:
+    """Keep the total withdrawn enabled, as a household may, though a Tempo contract leaves it disabled: these tests
+    read it as the index it is."""
+    sensors = {
+        mode: tuple(
+            replace(description, adapt_fn=None) if description.key == "EAST" else description
+            for description in descriptions
+        )
+        for mode, descriptions in SENSORS.items()
+    }
+    with patch.dict(SENSORS, sensors):
+        yield
 
 
 @pytest.fixture

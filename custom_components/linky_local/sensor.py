@@ -170,7 +170,8 @@ def _label_description(spec: LabelSpec) -> LinkySensorEntityDescription:
         entity_category=EntityCategory.DIAGNOSTIC if spec.diagnostic else None,
         entity_registry_enabled_default=spec.enabled,
         value_fn=value_fn,
-        adapt_fn=None if spec.supplier_rank is None else _supplier_index(spec.supplier_rank),
+        adapt_fn=_ADAPT.get(spec.label)
+        or (None if spec.supplier_rank is None else _supplier_index(spec.supplier_rank)),
         reached_at=_is_peak(spec),
     )
 
@@ -188,19 +189,37 @@ def _supplier_index(rank: int) -> Callable[[Mapping[str, Group]], DescriptionCha
     """
 
     def adapt(sent: Mapping[str, Group]) -> DescriptionChanges:
-        periods = calendar_indexes(sent["NGTF"].value) if "NGTF" in sent else None
-        if periods is not None:
-            used = set(range(1, len(periods) + 1))
-        else:
-            used = {n for n in range(1, 11) if (group := sent.get(f"EASF{n:02}")) and decimal(group.value)}
-            if (in_force := sent.get("NTARF")) is not None and (number := decimal(in_force.value)) is not None:
-                used.add(number)
+        periods, used = _supplier_indexes(sent)
         changes = DescriptionChanges(entity_registry_enabled_default=rank in used and len(used) > 1)
         if periods is not None and rank <= len(periods):
             changes["translation_key"] = translation_key(periods[rank - 1])
         return changes
 
     return adapt
+
+
+def _supplier_indexes(sent: Mapping[str, Group]) -> tuple[tuple[str, ...] | None, set[int]]:
+    """Return the periods of a known calendar (None for another one) and the numbers of the indexes in use."""
+    periods = calendar_indexes(sent["NGTF"].value) if "NGTF" in sent else None
+    if periods is not None:
+        return periods, set(range(1, len(periods) + 1))
+    used = {n for n in range(1, 11) if (group := sent.get(f"EASF{n:02}")) and decimal(group.value)}
+    if (in_force := sent.get("NTARF")) is not None and (number := decimal(in_force.value)) is not None:
+        used.add(number)
+    return None, used
+
+
+def _total_index(sent: Mapping[str, Group]) -> DescriptionChanges:
+    """Leave the total withdrawn disabled when the contract has several periods, each with its own index.
+
+    On Tempo or off-peak hours, the energy dashboard would count it twice beside them; a single-period contract has
+    only the total.
+    """
+    _, used = _supplier_indexes(sent)
+    return DescriptionChanges(entity_registry_enabled_default=len(used) <= 1)
+
+
+_ADAPT: Final[dict[str, Callable[[Mapping[str, Group]], DescriptionChanges]]] = {"EAST": _total_index}
 
 
 def _on_status[T](field: Callable[[Status], T], default: T) -> Callable[[Group], T]:
