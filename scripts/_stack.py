@@ -199,13 +199,17 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "linky-local"
 
 
-def add_meter(api: HomeAssistantApi, device: str, mode: str = "auto") -> dict[str, Any]:
-    """Add a Linky Local entry through the config flow, as "Add integration" does; return the flow's result."""
+def add_meter(api: HomeAssistantApi, device: str, mode: str = "auto", name: str | None = None) -> dict[str, Any]:
+    """Add a Linky Local entry through the config flow, as "Add integration" does; return the flow's result.
+
+    The meter gets `name`, or the name offered ("Linky", "Linky 2"...).
+    """
     step = api.start_config_flow(DOMAIN)
     if step.get("type") == "form":
         step = api.continue_config_flow(step["flow_id"], {"device": device, "mode": mode})
     if step.get("type") == "form" and step.get("step_id") == "privacy":
-        step = api.continue_config_flow(step["flow_id"], {})  # the level offered: per minute
+        # The level offered: per minute.
+        step = api.continue_config_flow(step["flow_id"], {} if name is None else {"name": name})
     if step.get("type") != "create_entry":
         raise RuntimeError(f"the config flow did not create an entry: {step}")
     return step

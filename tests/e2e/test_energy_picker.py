@@ -40,8 +40,9 @@ class Contract:
 
 # The README shows the single-rate meter's picker: one choice.
 BASE = Contract("standard_base", frozenset({"Energy withdrawn"}), ("Energy withdrawn",), screenshot="energy-picker")
-# A Tempo household prices each period: one grid connection per index.
-TEMPO = Contract("standard_tri", frozenset({"Energy withdrawn", *TEMPO_PERIODS}), TEMPO_PERIODS)
+# A Tempo household prices each period: one grid connection per index; the total, which would count them twice
+# beside them, is not offered (disabled).
+TEMPO = Contract("standard_tri", frozenset(TEMPO_PERIODS), TEMPO_PERIODS)
 
 
 @dataclass
