@@ -58,7 +58,7 @@ async def test_second_meter_is_offered_another_name(hass: HomeAssistant) -> None
     defaults = {str(key): key.default() for key in result["data_schema"].schema if str(key) == CONF_NAME}
     assert defaults == {CONF_NAME: "Linky 2"}
 
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_NAME: " Linky "})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_NAME: " linky "})
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_NAME: "name_in_use"}
 

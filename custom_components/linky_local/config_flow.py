@@ -323,7 +323,7 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
         offered = free_name(taken)
         if user_input is not None:
             name = " ".join(user_input[CONF_NAME].split()) or offered
-            if name in taken:
+            if name.casefold() in {title.casefold() for title in taken}:
                 errors[CONF_NAME] = "name_in_use"
             else:
                 return self.async_create_entry(

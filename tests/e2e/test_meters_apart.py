@@ -48,18 +48,19 @@ def power(api: HomeAssistantApi, name: str) -> str | None:
     return api.integration_states(DOMAIN).get(f"sensor.{name.lower()}_apparent_power")
 
 
-def open_entry_menu(page: Page, api: HomeAssistantApi, title: str) -> None:
-    """Open the ⋮ menu of the entry of that title on the integration's page."""
+def entry_row(page: Page, api: HomeAssistantApi, title: str) -> Locator:
+    """Open the integration's page; return the row of the entry of that title."""
     page.goto(f"{api.base_url}/config/integrations/integration/{DOMAIN}")
     row = page.locator("ha-config-entry-row").filter(has_text=title)
     expect(row).to_be_visible()
-    row.locator("ha-md-button-menu, ha-button-menu").last.click()
+    return row
 
 
-def reconfigure(page: Page, api: HomeAssistantApi, title: str, item: str) -> Locator:
-    """Start reconfiguring an entry through its menu (`item`, the menu's word); return the dialog."""
-    open_entry_menu(page, api, title)
-    page.get_by_role("menuitem", name=item).click()
+def reconfigure(page: Page, api: HomeAssistantApi, title: str) -> Locator:
+    """Start reconfiguring an entry through its ⋮ menu (the entry's own, before its device's); return the dialog."""
+    menu = entry_row(page, api, title).locator("ha-dropdown").first
+    menu.locator("ha-icon-button[slot=trigger]").click()
+    menu.locator("ha-dropdown-item[value=reconfigure]").click()
     dialog = page.locator("dialog-data-entry-flow")
     expect(dialog.locator("ha-selector-serial_port")).to_be_visible()
     return dialog
@@ -105,7 +106,7 @@ def test_reconfigure_probes_the_typed_port(
     """A port typed and entered is the one probed: refused, never a success on the old one; the right one succeeds
     with the integration's own words, which name it."""
     log_in(page, home_assistant)
-    dialog = reconfigure(page, home_assistant, "Maison", "Reconfigure")
+    dialog = reconfigure(page, home_assistant, "Maison")
     type_port(page, dialog, NOBODY).press("Enter")
     submit = dialog.get_by_role("button", name="Submit")
     if submit.is_visible():  # Enter did not send the form: the person clicks
@@ -127,7 +128,7 @@ def test_french_reconfigure_ends_in_french(
     log_in(page, home_assistant)
     set_language(page, home_assistant, "fr")
     try:
-        dialog = reconfigure(page, home_assistant, "Production", "Reconfigurer")
+        dialog = reconfigure(page, home_assistant, "Production")
         dialog.get_by_role("button", name="Valider").click()
         expect(dialog.get_by_text(f"Production est lu sur {urls['Production']}", exact=False)).to_be_visible()
         page.screenshot(path=module_artifacts / "reconfigure-fr.png")
@@ -141,8 +142,7 @@ def test_level_change_keeps_the_values(
 ):
     """Half-hourly chosen in the Configure dialog: the power keeps its last value, never unknown until :00 or :30."""
     log_in(page, home_assistant)
-    open_entry_menu(page, home_assistant, "Maison")
-    page.get_by_role("menuitem", name="Configure").click()
+    entry_row(page, home_assistant, "Maison").get_by_role("button", name="Configure").first.click()
     dialog = page.locator("dialog-data-entry-flow")
     expect(dialog.get_by_text("keep showing their last value")).to_be_visible()  # the dialog says what happens
     dialog.get_by_role("radio", name=re.compile(r"^Half-hourly")).check()
