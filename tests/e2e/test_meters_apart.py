@@ -160,3 +160,26 @@ def test_level_change_keeps_the_values(
     wait_for(lambda: home_assistant.render_template(reloaded) == "True", timeout=120, interval=1, what="the reload")
     # Before the first half hour ends: the last value, not unknown.
     assert power(home_assistant, "Maison") not in {None, "unknown", "unavailable"}
+
+
+def test_builtin_port_says_what_it_is(page: Page, home_assistant: HomeAssistantApi, module_artifacts: Path):
+    """The computer's built-in serial port, offered in the list: nothing arrives, and the error says it is a built-in
+    port, naming it, so that it still reads true once the person switches to typing another port."""
+    log_in(page, home_assistant)
+    page.goto(f"{home_assistant.base_url}/config/integrations/dashboard")
+    page.get_by_role("button", name="Add integration").click()
+    page.get_by_placeholder("Search for a brand name").fill("Linky Local")
+    page.get_by_role("button", name="Linky Local", exact=True).click()
+    dialog = page.locator("dialog-data-entry-flow")
+    dialog.locator("ha-selector-serial_port ha-picker-field").click()
+    builtin = page.locator("ha-combo-box-item").filter(has_text=re.compile(r"ttyS\d|ttyAMA\d"))
+    if not builtin.count():
+        pytest.skip("this machine has no built-in serial port")
+    builtin.first.click()
+    dialog.get_by_role("button", name="Submit").click()
+    error = dialog.get_by_text(re.compile(r"Nothing arrived on /dev/tty(S|AMA)\d+: it is a serial port built into"))
+    expect(error).to_be_visible()
+    dialog.locator("ha-selector-serial_port ha-picker-field").click()
+    page.get_by_text("Enter manually").click()
+    expect(error).to_be_visible()  # still about the port it names, not the one being typed
+    page.screenshot(path=module_artifacts / "builtin-port.png")
