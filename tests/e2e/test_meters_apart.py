@@ -69,7 +69,7 @@ def reconfigure(page: Page, api: HomeAssistantApi, title: str) -> Locator:
 def type_port(page: Page, dialog: Locator, port: str) -> Locator:
     """Choose "Enter manually" in the port field and type a port; return the text box."""
     dialog.locator("ha-selector-serial_port ha-picker-field").click()
-    page.get_by_text("Enter manually").click()
+    page.get_by_text("Enter manually", exact=True).click()
     box = dialog.get_by_role("textbox", name="Port")
     box.fill(port)
     return box
@@ -172,7 +172,9 @@ def test_builtin_port_says_what_it_is(page: Page, home_assistant: HomeAssistantA
     page.get_by_role("button", name="Linky Local", exact=True).click()
     dialog = page.locator("dialog-data-entry-flow")
     dialog.locator("ha-selector-serial_port ha-picker-field").click()
-    builtin = page.locator("ha-combo-box-item").filter(has_text=re.compile(r"ttyS\d|ttyAMA\d"))
+    expect(page.get_by_text("Enter manually", exact=True)).to_be_visible()
+    page.screenshot(path=module_artifacts / "port-list.png")
+    builtin = page.locator("ha-combo-box-item").filter(has_text=re.compile(r"ttyS\d|ttyAMA\d|Built-in"))
     if not builtin.count():
         pytest.skip("this machine has no built-in serial port")
     builtin.first.click()
@@ -180,6 +182,6 @@ def test_builtin_port_says_what_it_is(page: Page, home_assistant: HomeAssistantA
     error = dialog.get_by_text(re.compile(r"Nothing arrived on /dev/tty(S|AMA)\d+: it is a serial port built into"))
     expect(error).to_be_visible()
     dialog.locator("ha-selector-serial_port ha-picker-field").click()
-    page.get_by_text("Enter manually").click()
+    page.get_by_text("Enter manually", exact=True).click()
     expect(error).to_be_visible()  # still about the port it names, not the one being typed
     page.screenshot(path=module_artifacts / "builtin-port.png")
