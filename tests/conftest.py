@@ -49,6 +49,7 @@ from custom_components.linky_local.linky_tic.link import (
 )
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 from custom_components.linky_local.publisher import CLOSE_LEAD
+from custom_components.linky_local.sensor import SENSORS
 from linky_tools.encoder import encode_frame
 from linky_tools.simulator import BITS_PER_BYTE, Profile, SimulatedMeter
 
@@ -844,3 +845,18 @@ def holding_entry_setup() -> Generator[HeldPorts]:
     ):
         yield held
     assert not held, "a port was left open"
+
+
+@pytest.fixture
+def total_withdrawn_enabled() -> Generator[None]:
+    """Keep the total withdrawn enabled, as a household may, though a contract of several periods (Tempo) leaves it
+    disabled: for tests that read it as the index it is."""
+    sensors = {
+        mode: tuple(
+            replace(description, adapt_fn=None) if description.key == "EAST" else description
+            for description in descriptions
+        )
+        for mode, descriptions in SENSORS.items()
+    }
+    with patch.dict(SENSORS, sensors):
+        yield

@@ -234,7 +234,7 @@ async def test_replaced(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert running.state is ConfigEntryState.LOADED
     assert running.unique_id == NEW_SERIAL
-    assert running.title == "Linky - Three-phase producer (standard TIC)"
+    assert running.title == "Linky"  # the household's name for its meter stays
     assert issue_id(running.entry_id) not in issues_of(hass)
     moved = {
         reg.unique_id.removeprefix(f"{NEW_SERIAL}_"): reg.entity_id
@@ -308,6 +308,7 @@ async def test_other_meter(
 
 
 @pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_BASE])
+@pytest.mark.usefixtures("total_withdrawn_enabled")
 async def test_replaced_by_a_meter_of_another_kind(
     hass: HomeAssistant,
     running: MockConfigEntry,
@@ -337,7 +338,7 @@ async def test_replaced_by_a_meter_of_another_kind(
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert (running.data[CONF_MODE], running.data[CONF_BAUDRATE]) == ("standard", 9600)
-    assert running.title == "Linky - Three-phase (standard TIC)"
+    assert running.title == "Linky"
     assert timeline.coordinator.mode is Mode.STANDARD
     assert entity_registry.async_get(base_index).unique_id == f"{NEW_SERIAL}_BASE"
     for _ in range(5):

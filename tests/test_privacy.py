@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from unittest.mock import patch
 
@@ -17,7 +16,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_r
 from custom_components.linky_local.linky_tic import CATALOGUE, Group, Mode
 from custom_components.linky_local.privacy import PrivacyLevel, Signal, next_boundary, signal
 from custom_components.linky_local.publisher import CLOSE_LEAD, _Accumulator
-from custom_components.linky_local.sensor import SENSORS
 from linky_tools.simulator import Profile
 
 from .conftest import Clock, VirtualMeter, start_clock, written
@@ -32,18 +30,8 @@ T0 = datetime(2026, 1, 15, 7, 30, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def total_enabled() -> Generator[None]:
-    """Keep the total withdrawn enabled, as a household may, though a Tempo contract leaves it disabled: these tests
-    read it as the index it is."""
-    sensors = {
-        mode: tuple(
-            replace(description, adapt_fn=None) if description.key == "EAST" else description
-            for description in descriptions
-        )
-        for mode, descriptions in SENSORS.items()
-    }
-    with patch.dict(SENSORS, sensors):
-        yield
+def total_enabled(total_withdrawn_enabled: None) -> None:
+    """These tests read the total withdrawn of a Tempo meter, which starts disabled."""
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ before two boundaries, including frames sent in the instant between a window's c
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 import random
 from unittest.mock import patch
@@ -25,7 +24,6 @@ from pytest_homeassistant_custom_component.components.recorder.common import asy
 
 from custom_components.linky_local.privacy import PrivacyLevel, next_boundary
 from custom_components.linky_local.publisher import CLOSE_LEAD
-from custom_components.linky_local.sensor import SENSORS
 from linky_tools.simulator import Profile
 
 from .conftest import TIMER_PAST, Clock, VirtualMeter
@@ -37,18 +35,8 @@ COMPILED_AFTER = timedelta(minutes=5, seconds=12)
 
 
 @pytest.fixture(autouse=True)
-def total_enabled() -> Generator[None]:
-    """Keep the total withdrawn enabled, as a household may, though a Tempo contract leaves it disabled: these tests
-    read it as the index it is."""
-    sensors = {
-        mode: tuple(
-            replace(description, adapt_fn=None) if description.key == "EAST" else description
-            for description in descriptions
-        )
-        for mode, descriptions in SENSORS.items()
-    }
-    with patch.dict(SENSORS, sensors):
-        yield
+def total_enabled(total_withdrawn_enabled: None) -> None:
+    """These tests read the total withdrawn of a Tempo meter, which starts disabled."""
 
 
 @pytest.fixture(autouse=True)

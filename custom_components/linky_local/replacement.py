@@ -17,9 +17,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 from .const import CONF_BAUDRATE, CONF_MODE, DOMAIN
-from .device import async_kind_names
 from .linky_tic import Frame, Mode
-from .meter import meter_kind
 from .meter_change import CONF_INDEX_OFFSETS
 
 
@@ -54,15 +52,6 @@ async def async_move_to_meter(
         CONF_BAUDRATE: meter.baudrate,
         CONF_INDEX_OFFSETS: dict(offsets),
     }
-    hass.config_entries.async_update_entry(
-        entry, unique_id=serial, title=await _async_title(hass, entry.title, meter.frame), data=data
-    )
-
-
-async def _async_title(hass: HomeAssistant, title: str, frame: Frame) -> str:
-    """Name the entry after the new meter's kind, unless the household renamed it."""
-    names = await async_kind_names(hass)
-    if title != "Linky" and title not in {f"Linky - {name}" for name in names.values()}:
-        return title
-    kind = names.get(meter_kind(frame).translation_key)
-    return "Linky" if kind is None else f"Linky - {kind}"
+    # The title is the household's name for its meter, in no language: the new meter keeps it; its kind shows as the
+    # device's model.
+    hass.config_entries.async_update_entry(entry, unique_id=serial, data=data)
