@@ -73,6 +73,7 @@ def moments(start: datetime, end: datetime, rng: random.Random) -> list[datetime
     return found
 
 
+@pytest.mark.usefixtures("total_withdrawn_enabled")  # a Tempo meter: its total starts disabled
 @pytest.mark.parametrize("privacy_level", [PrivacyLevel.LIVE, PrivacyLevel.MINUTE])
 async def test_replacement_counts_no_jump(
     recorder_mock: Recorder,
