@@ -141,10 +141,19 @@ async def _configure(hass: HomeAssistant, device: str) -> dict[str, object]:
     return dict(result)
 
 
+async def _configure_once_free(hass: HomeAssistant, device: str) -> dict[str, object]:
+    """Configure, again while ser2net hangs up at once: it does so until its serial device is free (it lets it go a
+    moment after a client left, and opens it slowly on a loaded machine), and tells no one when it is."""
+    async with asyncio.timeout(GUARD):
+        while (result := await _configure(hass, device)).get("errors") == {"base": "connection_closed"}:  # noqa: ASYNC110
+            await asyncio.sleep(0.2)  # ser2net tells no one when its device is free: ask again
+    return result
+
+
 @pytest.mark.usefixtures("entry_setup")
 async def test_config_flow_raw_tcp(hass: HomeAssistant, ser2net: Ser2net, mode: Mode) -> None:
     """A raw TCP accepter read as socket://, in automatic mode: the meter, its mode and speed are found."""
-    result = await _configure(hass, ser2net.raw_url)
+    result = await _configure_once_free(hass, ser2net.raw_url)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == {CONF_DEVICE: ser2net.raw_url, CONF_MODE: mode.value, CONF_BAUDRATE: LINE_BAUD[mode]}
@@ -154,18 +163,14 @@ async def test_config_flow_raw_tcp(hass: HomeAssistant, ser2net: Ser2net, mode: 
 async def test_config_flow_rfc2217_says_why(hass: HomeAssistant, ser2net: Ser2net) -> None:
     """ser2net's telnet(rfc2217) accepter does not complete serialx's negotiation (docs/upstream/): the flow says so
     in its own words, and the raw TCP accepter of the same line then works."""
-    result = await _configure(hass, ser2net.rfc2217_url)
+    result = await _configure_once_free(hass, ser2net.rfc2217_url)
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "rfc2217_negotiation"}
 
     # ser2net lets its serial device go a moment after the RFC 2217 client left (about a second here); until then
     # it hangs up on new clients at once, which the flow tells as such. A user retrying sees the same.
-    async with asyncio.timeout(GUARD):
-        result = await _configure(hass, ser2net.raw_url)
-        while result.get("errors") == {"base": "connection_closed"}:
-            await asyncio.sleep(0.2)  # ser2net tells no one when its device is free
-            result = await _configure(hass, ser2net.raw_url)
+    result = await _configure_once_free(hass, ser2net.raw_url)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
