@@ -189,10 +189,10 @@ class EspHomeDevice:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _stop_listening(self) -> None:
+        # Not `wait_closed`: it waits for every connection to end, and a stalled one (Wi-Fi lost) never does.
         if self._server is not None:
             server, self._server = self._server, None
             server.close()
-            await server.wait_closed()
 
     async def close(self) -> None:
         """Power the device off for good."""
