@@ -9,26 +9,39 @@ against a hang.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+import contextlib
+import itertools
+import logging
+from typing import Final
 
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.components.esphome.const import DOMAIN as ESPHOME_DOMAIN
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
+from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
+from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 from custom_components.linky_local.tic import Mode
 from linky_tools.esphome_device import EspHomeDevice, esphome_device
 from linky_tools.simulator import SimulatedMeter
 from linky_tools.uart import UartSettings
 
-from .conftest import START
-from .esphome_proxy import add_esphome_device, scanned_ports
+from .conftest import START, fire_after, wait_for, written
+from .esphome_proxy import GUARD, add_esphome_device, esphome_available, scanned_ports
 
 pytestmark = pytest.mark.usefixtures("socket_enabled", "mock_bluetooth", "mock_async_zeroconf")
 
 PROFILE = {Mode.HISTORIC: "historic_base", Mode.STANDARD: "standard_mono"}
 BAUD = {Mode.HISTORIC: 1200, Mode.STANDARD: 9600}
+WIFI_LOST_MINUTES: Final = 2
+TICK: Final = 10  # seconds the timers are fired ahead at a time
 
 
 @pytest.fixture(params=[Mode.HISTORIC, Mode.STANDARD], ids=["historic", "standard"])
@@ -73,3 +86,122 @@ async def test_config_flow_finds_the_meter_behind_the_proxy(
     # The flow asked the UART for 7E1 at the meter's speed, after 9600 (the standard speed) first.
     assert UartSettings(BAUD[mode], 7, parity=True) in device.configured
     assert device.configured[0] == UartSettings(9600, 7, parity=True)
+
+
+async def _meter_on_the_proxy(hass: HomeAssistant, device: EspHomeDevice, mode: Mode) -> MockConfigEntry:
+    """Add the ESP, then a Linky Local entry reading its proxy; return it once frames flow."""
+    await add_esphome_device(hass, device)
+    [url] = [url for url in await scanned_ports(hass) if url.startswith("esphome-hass://")]
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="linky-local-esphome-test",
+        data={CONF_DEVICE: url, CONF_MODE: mode.value, CONF_BAUDRATE: BAUD[mode]},
+        options={CONF_PRIVACY_LEVEL: PrivacyLevel.LIVE.value},  # every frame published: no window to wait for
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    coordinator: LinkyCoordinator = entry.runtime_data
+    await wait_for(coordinator, lambda: coordinator.decoder.stats.frames >= 3, within=GUARD)
+    return entry
+
+
+def _numeric_entity(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """Return a sensor of the entry that shows a number of the meter (not a diagnostic of the link)."""
+    for registered in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id):
+        if registered.entity_category is None and (state := hass.states.get(registered.entity_id)) is not None and _is_number(state.state):
+            return registered.entity_id
+    pytest.fail("no sensor shows a number")
+
+
+def _is_number(state: str) -> bool:
+    try:
+        float(state)
+    except ValueError:
+        return False
+    return True
+
+
+def _times_unavailable(states: list[str]) -> int:
+    """Count how many times the states went unavailable."""
+    return sum(1 for before, now in itertools.pairwise(["", *states]) if now == STATE_UNAVAILABLE != before)
+
+
+def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Return the errors logged, but haffmpeg's: the esphome integration's ffmpeg dependency looks for the ffmpeg
+    program, which this machine may lack."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.ERROR and not record.name.startswith("haffmpeg")
+    ]
+
+
+def _said(caplog: pytest.LogCaptureFixture, words: str) -> int:
+    return sum(1 for record in caplog.records if words in record.getMessage())
+
+
+@pytest.mark.parametrize("mode", [Mode.STANDARD], indirect=True)
+async def test_values_flow_and_survive_a_reboot_of_the_esp(
+    hass: HomeAssistant, device: EspHomeDevice, mode: Mode, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Values flow through the proxy; the ESP reboots (its connections close): the entities go unavailable once and
+    come back without a reload, the loss and the return each logged once."""
+    caplog.set_level(logging.INFO, logger="custom_components.linky_local")
+    entry = await _meter_on_the_proxy(hass, device, mode)
+    coordinator: LinkyCoordinator = entry.runtime_data
+    entity_id = _numeric_entity(hass, entry)
+    states = written(hass, entity_id)
+
+    await device.reboot()
+    await wait_for(coordinator, lambda: coordinator.link_state is LinkState.DISCONNECTED, within=GUARD)
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+    frames = coordinator.decoder.stats.frames
+    await wait_for(coordinator, lambda: coordinator.decoder.stats.frames >= frames + 3, within=GUARD)
+
+    assert _is_number(hass.states.get(entity_id).state)
+    assert entry.runtime_data is coordinator, "the entry was reloaded"
+    assert entry.state is ConfigEntryState.LOADED
+    assert _times_unavailable(states) == 1, states
+    assert (_said(caplog, "the meter is lost"), _said(caplog, "the meter is back")) == (1, 1)
+    assert _errors(caplog) == []
+
+
+@pytest.mark.parametrize("mode", [Mode.STANDARD], indirect=True)
+async def test_the_esp_loses_its_wifi_for_two_minutes(
+    hass: HomeAssistant, device: EspHomeDevice, mode: Mode, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The ESP leaves the network without a word (its connections stall): aioesphomeapi's keep-alive notices on Home
+    Assistant's clock, the entities go unavailable once; two minutes later it is back and so are they, without a
+    reload, each way logged once. Timers run on the test's clock (fired ahead); only TCP I/O is waited for."""
+    caplog.set_level(logging.INFO, logger="custom_components.linky_local")
+    entry = await _meter_on_the_proxy(hass, device, mode)
+    coordinator: LinkyCoordinator = entry.runtime_data
+    entity_id = _numeric_entity(hass, entry)
+    states = written(hass, entity_id)
+    esphome = hass.config_entries.async_entries(ESPHOME_DOMAIN)[0]
+
+    await device.lose_wifi()
+    for _ in range(WIFI_LOST_MINUTES * 60 // TICK):
+        fire_after(hass, TICK)  # keep-alive pings go unanswered, reconnections find nobody
+        await hass.async_block_till_done()
+    assert not esphome_available(esphome)
+    assert coordinator.link_state is LinkState.DISCONNECTED
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+
+    await device.regain_wifi()
+    frames = coordinator.decoder.stats.frames
+
+    async def back() -> None:
+        while coordinator.decoder.stats.frames < frames + 3:
+            fire_after(hass, TICK)  # the next attempt of each side's backoff
+            async with asyncio.timeout(1):  # a real-time step: the attempt's TCP I/O
+                with contextlib.suppress(TimeoutError):
+                    await wait_for(coordinator, lambda: coordinator.decoder.stats.frames >= frames + 3, within=1)
+
+    async with asyncio.timeout(GUARD):
+        await back()
+    assert _is_number(hass.states.get(entity_id).state)
+    assert entry.runtime_data is coordinator, "the entry was reloaded"
+    assert _times_unavailable(states) == 1, states
+    assert (_said(caplog, "the meter is lost"), _said(caplog, "the meter is back")) == (1, 1)
+    assert _errors(caplog) == []
