@@ -19,16 +19,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 import contextlib
-import logging
 from typing import Any, Final
 
-from aioesphomeapi import api_pb2
+from aioesphomeapi import api_pb2 as _api_pb2
 from aioesphomeapi.core import MESSAGE_TYPE_TO_PROTO
 
 from .serve import FrameSource, MeterServer
 from .uart import UartSettings, uart_receive
 
-_LOGGER = logging.getLogger(__name__)
+# Generated protobuf classes without type stubs: each leg's aioesphomeapi has its own set.
+api_pb2: Any = _api_pb2
 
 _TYPE_OF: Final = {message_class: number for number, message_class in MESSAGE_TYPE_TO_PROTO.items()}
 # The newest API minor version this device speaks: identity arrived in 1.18.
@@ -61,7 +61,7 @@ def _varuint(value: int) -> bytes:
 
 def frame_message(message: Any) -> bytes:
     """Return a message as the plaintext API frames it: a zero byte, the payload's length, the type, the payload."""
-    payload = message.SerializeToString()
+    payload: bytes = message.SerializeToString()
     return b"\x00" + _varuint(len(payload)) + _varuint(_TYPE_OF[type(message)]) + payload
 
 

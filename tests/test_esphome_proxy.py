@@ -20,7 +20,7 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -33,7 +33,7 @@ from linky_tools.simulator import SimulatedMeter
 from linky_tools.uart import UartSettings
 
 from .conftest import START, fire_after, wait_for, written
-from .esphome_proxy import GUARD, add_esphome_device, esphome_available, scanned_ports
+from .esphome_proxy import GUARD, add_esphome_device, esphome_available, scanned_ports, until
 
 pytestmark = pytest.mark.usefixtures("socket_enabled", "mock_bluetooth", "mock_async_zeroconf")
 
@@ -225,3 +225,39 @@ async def test_the_esp_loses_its_wifi_for_two_minutes(
     assert _times_unavailable(states) == 1, states
     assert (_said(caplog, "the meter is lost"), _said(caplog, "the meter is back")) == (1, 1)
     assert _errors(caplog) == []
+
+
+@pytest.mark.parametrize("mode", [Mode.STANDARD], indirect=True)
+async def test_the_proxy_removed_from_the_esp_is_a_repair(
+    hass: HomeAssistant, device: EspHomeDevice, mode: Mode, issue_registry: ir.IssueRegistry
+) -> None:
+    """The ESP is flashed without its serial proxy: once it is back, a repair says which device lost which proxy and
+    what to do; flashed with it again, the meter is read again and the repair goes away by itself."""
+    entry = await _meter_on_the_proxy(hass, device, mode)
+    coordinator: LinkyCoordinator = entry.runtime_data
+    esphome = hass.config_entries.async_entries(ESPHOME_DOMAIN)[0]
+    clock = FiredAhead(hass)
+
+    await device.reboot(proxies=[])
+    issue_id = f"esphome_proxy_missing_{entry.entry_id}"
+    while (issue := issue_registry.async_get_issue(DOMAIN, issue_id)) is None:
+        assert clock.seconds < RECOVERY_WITHIN, "no repair"
+        await clock.tick()  # the reader's next attempt to reopen the port
+        with contextlib.suppress(TimeoutError):  # the ESP's reconnection, in real time; ends with the repair
+            await until(lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None, within=1)
+
+    assert esphome_available(esphome)
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.translation_key == "esphome_proxy_missing"
+    assert issue.translation_placeholders == {"name": entry.title, "device": device.friendly_name, "proxy": "tic"}
+    assert coordinator.link_state is LinkState.DISCONNECTED
+
+    await device.reboot(proxies=["tic"])
+    frames = coordinator.decoder.stats.frames
+    while coordinator.decoder.stats.frames < frames + 3:
+        assert clock.seconds < 2 * RECOVERY_WITHIN, "not read again"
+        await clock.tick()
+        with contextlib.suppress(TimeoutError):
+            await wait_for(coordinator, lambda: coordinator.decoder.stats.frames >= frames + 3, within=1)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert entry.runtime_data is coordinator
