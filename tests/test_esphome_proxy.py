@@ -16,7 +16,7 @@ import logging
 from typing import Final
 
 from homeassistant.components.esphome.const import DOMAIN as ESPHOME_DOMAIN
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -29,6 +29,7 @@ from custom_components.linky_local.coordinator import LinkState, LinkyCoordinato
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 from custom_components.linky_local.tic import Mode
 from linky_tools.esphome_device import EspHomeDevice, esphome_device
+from linky_tools.serve import serve_pty
 from linky_tools.simulator import SimulatedMeter
 from linky_tools.uart import UartSettings
 
@@ -261,3 +262,39 @@ async def test_the_proxy_removed_from_the_esp_is_a_repair(
             await wait_for(coordinator, lambda: coordinator.decoder.stats.frames >= frames + 3, within=1)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
     assert entry.runtime_data is coordinator
+
+
+@pytest.mark.parametrize("mode", [Mode.STANDARD], indirect=True)
+async def test_reconfigure_from_a_usb_dongle_to_the_proxy_keeps_the_entities(
+    hass: HomeAssistant, device: EspHomeDevice, mode: Mode
+) -> None:
+    """The meter was read by a dongle (a pty); its wires move to the ESP: reconfigured onto the proxy, the entry keeps
+    its entities (same ids) and reads on."""
+    dongle = await serve_pty(SimulatedMeter(PROFILE[mode], start=START, seed=0))
+    try:
+        result = await _configure(hass, dongle.url)
+        assert result["type"] is FlowResultType.CREATE_ENTRY, result
+        entry = hass.config_entries.async_get_entry(result["result"].entry_id)
+        assert entry is not None
+        coordinator: LinkyCoordinator = entry.runtime_data
+        await wait_for(coordinator, lambda: coordinator.decoder.stats.frames >= 2, within=GUARD)
+    finally:
+        await dongle.close()  # the wires leave the dongle
+    registry = er.async_get(hass)
+    entities = {e.unique_id: e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
+    assert entities
+
+    await add_esphome_device(hass, device)
+    [url] = [url for url in await scanned_ports(hass) if url.startswith("esphome-hass://")]
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_DEVICE: url, CONF_MODE: "auto"})
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT, result
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == {CONF_DEVICE: url, CONF_MODE: mode.value, CONF_BAUDRATE: BAUD[mode]}
+    coordinator = entry.runtime_data
+    await wait_for(coordinator, lambda: coordinator.decoder.stats.frames >= 2, within=GUARD)
+    assert {e.unique_id: e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)} == entities
