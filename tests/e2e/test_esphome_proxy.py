@@ -38,7 +38,9 @@ def test_add_meter_behind_an_esphome_proxy(
     page.get_by_placeholder("Search for a brand name").fill("Linky Local")
     page.get_by_role("button", name="Linky Local", exact=True).click()
     page.locator("ha-selector-serial_port ha-picker-field").click()
-    proxy = page.get_by_text(re.compile(r"esp32dev \(tic\)"))
+    # The picker groups it under "Serial proxies": the proxy's name, the ESP's name beneath.
+    expect(page.get_by_text("Serial proxies", exact=True).last).to_be_visible()
+    proxy = page.get_by_text("TIC garage", exact=True)
     expect(proxy.first).to_be_visible()
     page.screenshot(path=screenshots / "esphome-port-picker-en.png")
     proxy.first.click()
