@@ -26,8 +26,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
 from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
+from custom_components.linky_local.linky_tic import Mode
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
-from custom_components.linky_local.tic import Mode
 from linky_tools.esphome_device import EspHomeDevice, esphome_device
 from linky_tools.serve import serve_pty
 from linky_tools.simulator import SimulatedMeter

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from custom_components.linky_local.tic import Decoder, Mode
+from linky_tic import Decoder, Mode
 from linky_tools.simulator import Profile, SimulatedMeter
 from linky_tools.uart import UartSettings, uart_receive
 
