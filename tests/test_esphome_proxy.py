@@ -298,3 +298,25 @@ async def test_reconfigure_from_a_usb_dongle_to_the_proxy_keeps_the_entities(
     coordinator = entry.runtime_data
     await wait_for(coordinator, lambda: coordinator.decoder.stats.frames >= 2, within=GUARD)
     assert {e.unique_id: e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)} == entities
+
+
+@pytest.mark.usefixtures("entry_setup")
+@pytest.mark.parametrize("mode", [Mode.STANDARD], indirect=True)
+async def test_config_flow_with_the_esp_off(hass: HomeAssistant, device: EspHomeDevice) -> None:
+    """The ESP is off when the household picks its proxy, then back without it: the form says each in its own words
+    (not that the port is no valid address)."""
+    esphome = await add_esphome_device(hass, device)
+    [url] = [url for url in await scanned_ports(hass) if url.startswith("esphome-hass://")]
+    await device.power_off()
+    await until(lambda: not esphome_available(esphome))
+
+    result = await _configure(hass, url)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "esphome_offline"}
+
+    device.proxies = []  # flashed without it
+    await device.power_on()
+    await until(lambda: esphome_available(esphome))
+    result = await _configure(hass, url)
+    assert result["errors"] == {"base": "esphome_proxy_missing"}

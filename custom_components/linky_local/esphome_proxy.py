@@ -59,6 +59,24 @@ def async_missing_proxy(hass: HomeAssistant, url: str) -> str | None:
     return str(device_info.friendly_name or device_info.name or entry.title)
 
 
+@callback
+def async_proxy_error(hass: HomeAssistant, url: str) -> str | None:
+    """Return the config flow's error key for an `esphome-hass://` port that did not open, None for other ports.
+
+    The ESP off or away (its entry not connected), or connected without the proxy: otherwise None, the port's own
+    error stands.
+    """
+    if (port := proxy_port(url)) is None:
+        return None
+    entry = hass.config_entries.async_get_entry(port.entry_id)
+    if entry is None or entry.domain != ESPHOME_DOMAIN:
+        return None
+    runtime: Any = entry.runtime_data if entry.state is ConfigEntryState.LOADED else None
+    if runtime is None or not runtime.available:
+        return "esphome_offline"
+    return ISSUE_KEY if async_missing_proxy(hass, url) is not None else None
+
+
 def issue_id(entry_id: str) -> str:
     """Return the id of the repair issue of an entry whose proxy is gone."""
     return f"{ISSUE_KEY}_{entry_id}"
