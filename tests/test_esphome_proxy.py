@@ -268,8 +268,8 @@ async def test_the_proxy_removed_from_the_esp_is_a_repair(
 async def test_reconfigure_from_a_usb_dongle_to_the_proxy_keeps_the_entities(
     hass: HomeAssistant, device: EspHomeDevice, mode: Mode
 ) -> None:
-    """The meter was read by a dongle (a pty); its wires move to the ESP: reconfigured onto the proxy, the entry keeps
-    its entities (same ids) and reads on."""
+    """The meter was read by a dongle (a pty); its wires move to the ESP: the reconfigure form lists the proxy, and
+    reconfigured onto it the entry keeps its entities (same ids) and reads on."""
     dongle = await serve_pty(SimulatedMeter(PROFILE[mode], start=START, seed=0))
     try:
         result = await _configure(hass, dongle.url)
@@ -289,6 +289,8 @@ async def test_reconfigure_from_a_usb_dongle_to_the_proxy_keeps_the_entities(
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
     )
+    field = next(key for key in result["data_schema"].schema if key == CONF_DEVICE)
+    assert url in [option["value"] for option in result["data_schema"].schema[field].config["options"]]
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_DEVICE: url, CONF_MODE: "auto"})
     await hass.async_block_till_done()
 
