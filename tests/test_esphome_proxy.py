@@ -96,7 +96,7 @@ async def _meter_on_the_proxy(hass: HomeAssistant, device: EspHomeDevice, mode: 
     [url] = [url for url in await scanned_ports(hass) if url.startswith("esphome-hass://")]
     entry = MockConfigEntry(
         domain=DOMAIN,
-        unique_id="linky-local-esphome-test",
+        unique_id=device.source.serial,  # the meter's serial number, as the config flow stores it
         data={CONF_DEVICE: url, CONF_MODE: mode.value, CONF_BAUDRATE: BAUD[mode]},
         options={CONF_PRIVACY_LEVEL: PrivacyLevel.LIVE.value},  # every frame published: no window to wait for
     )
