@@ -21,6 +21,7 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers.selector import SerialPortSelector
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -268,8 +269,8 @@ async def test_the_proxy_removed_from_the_esp_is_a_repair(
 async def test_reconfigure_from_a_usb_dongle_to_the_proxy_keeps_the_entities(
     hass: HomeAssistant, device: EspHomeDevice, mode: Mode
 ) -> None:
-    """The meter was read by a dongle (a pty); its wires move to the ESP: the reconfigure form lists the proxy, and
-    reconfigured onto it the entry keeps its entities (same ids) and reads on."""
+    """The meter was read by a dongle (a pty); its wires move to the ESP: the reconfigure form's port picker (which
+    lists the proxy) takes its URL, and reconfigured onto it the entry keeps its entities (same ids) and reads on."""
     dongle = await serve_pty(SimulatedMeter(PROFILE[mode], start=START, seed=0))
     try:
         result = await _configure(hass, dongle.url)
@@ -289,13 +290,14 @@ async def test_reconfigure_from_a_usb_dongle_to_the_proxy_keeps_the_entities(
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
     )
+    # The add flow's port field: the port picker, whose list (Home Assistant's scan) holds the proxy.
     field = next(key for key in result["data_schema"].schema if key == CONF_DEVICE)
-    assert url in [option["value"] for option in result["data_schema"].schema[field].config["options"]]
+    assert isinstance(result["data_schema"].schema[field], SerialPortSelector)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_DEVICE: url, CONF_MODE: "auto"})
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.ABORT, result
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "connection_updated"
     assert entry.data == {CONF_DEVICE: url, CONF_MODE: mode.value, CONF_BAUDRATE: BAUD[mode]}
     coordinator = entry.runtime_data
     await wait_for(coordinator, lambda: coordinator.decoder.stats.frames >= 2, within=GUARD)
