@@ -22,8 +22,13 @@ mode only) runs from the same Home Assistant; its requirement pyteleinfo 0.4.0 i
 folder (benchmarks/parser.py's BENCH_SITE), never into the locked test virtualenvs; a Linux pty refuses 7E1, so its
 own settings (TELEINFO_BYTESIZE, TELEINFO_PARITY) open the pty 8N1, as this integration falls back to.
 
+The meter behind an ESPHome serial proxy: this process also plays the ESP (linky_tools.esphome_device, its UART fed
+at the line's real rate), added to that Home Assistant's esphome integration; its baseline is an idle Home Assistant
+with the same ESP added and its proxy unused, so the figure is what reading the meter through the proxy costs.
+
+`LINKY_BENCH_ONLY=esphome` runs only the historic meter on a pty and through the proxy, at the default level.
 `LINKY_BENCH_KEEP=1` keeps the config folders and their logs. `--short` (what CI runs): the historic scenario with 2-byte reads, this integration at the default level against the
-idle baseline only, two windows of 10 s: seconds of measure, the same code path, small figures.
+idle baseline, and through an ESPHome serial proxy against its own, two windows of 10 s: seconds of measure, the same code path, small figures.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ import time
 import homeassistant
 from homeassistant.components.http.config import HTTP_STORAGE_SCHEMA
 
+from linky_tools.esphome_device import EspHomeDevice
 from linky_tools.simulator import BITS_PER_BYTE, Profile, SimulatedMeter
 
 from .parser import BENCH_SITE, bench_import, pyteleinfo
@@ -74,6 +80,10 @@ async def async_setup(hass, config):
     hass.loop.call_later(interval, write)
     return True
 """
+# The fake ESP forwards its UART's bytes as its line delivers them: 64 at a time (the MeterServer's chunk), the key of
+# its scenario's baseline.
+ESP_CHUNK = 0
+ESP_ENTRY_ID = "benchesphome"
 # Home Assistant falls back to recovery mode without its frontend, which the test virtualenv does not hold (Home
 # Assistant installs it at its first start): the pinned wheel goes into a folder of the benchmark's own.
 BENCH_FRONTEND = BENCH_SITE.parent / "bench-frontend"
@@ -99,6 +109,8 @@ class Contender:
     latencies: list[float] = field(default_factory=list)
     frames: int = 0
     sent_at: dict[int, float] = field(default_factory=dict)  # total index (Wh) → when its frame's last byte was sent
+    esphome: bool = False  # the meter behind a fake ESP's serial proxy, added to Home Assistant's esphome integration
+    esp: EspHomeDevice | None = None
 
 
 def scenario(
@@ -116,6 +128,32 @@ def scenario(
     if teleinfo:
         contenders.append(Contender(f"{tag} core teleinfo", "teleinfo", profile, chunk))
     return contenders
+
+
+def esphome_scenario(profile: Profile, level: str) -> list[Contender]:
+    """Return the contenders of the meter behind an ESPHome serial proxy.
+
+    The baseline is an idle Home Assistant with the ESP added (its esphome integration and that one's dependencies,
+    the proxy unused), then ours reading it.
+    """
+    tag = f"{profile}/ESPHome proxy"
+    return [
+        Contender(f"{tag} idle Home Assistant + ESP", None, profile, ESP_CHUNK, esphome=True),
+        Contender(f"{tag} Linky Local, {level}", "linky_local", profile, ESP_CHUNK, level, esphome=True),
+    ]
+
+
+class _CountedFrames:
+    """The frames a fake ESP's UART receives, counted for the report."""
+
+    def __init__(self, contender: Contender) -> None:
+        self.contender = contender
+        self.meter = SimulatedMeter(contender.profile, start=datetime.now(UTC), seed=1)
+        self.baudrate = self.meter.baudrate
+
+    def next_frame(self) -> bytes:
+        self.contender.frames += 1
+        return self.meter.next_frame()
 
 
 def free_port() -> int:
@@ -156,30 +194,41 @@ def write_config(contender: Contender, url: str) -> None:
         (writer / "__init__.py").write_text(WRITER, encoding="utf-8")
         with (folder / "configuration.yaml").open("a", encoding="utf-8") as configuration:
             configuration.write(f"bench_writes:\n  per_hour: {contender.writes}\n")
-    if contender.domain in {None, "bench_writes"}:
-        return
+    entries = []
+    if contender.esp is not None:
+        esp = contender.esp
+        esp_data = {"host": esp.host, "port": esp.port, "password": "", "noise_psk": ""}
+        entries.append(_entry(ESP_ENTRY_ID, "esphome", esp_data, {}, esp.mac_address.lower()))
+        url = f"esphome-hass://esphome/{ESP_ENTRY_ID}?port_name=tic"
     if contender.domain == "linky_local":
         mode = "historic" if contender.profile.startswith("historic") else "standard"
         data = {"device": url, "mode": mode, "baudrate": 1200 if mode == "historic" else 9600}
-        options = {"privacy_level": contender.level}
-    else:
-        data, options = {"serial_port": url}, {}
-    entry = {
-        "entry_id": f"bench{contender.domain}",
+        entries.append(_entry("benchlinky_local", "linky_local", data, {"privacy_level": contender.level}))
+    elif contender.domain == "teleinfo":
+        entries.append(_entry("benchteleinfo", "teleinfo", {"serial_port": url}, {}))
+    if not entries:
+        return
+    storage = {"version": 1, "minor_version": 1, "key": "core.config_entries", "data": {"entries": entries}}
+    (folder / ".storage" / "core.config_entries").write_text(json.dumps(storage), encoding="utf-8")
+
+
+def _entry(
+    entry_id: str, domain: str, data: dict[str, object], options: dict[str, object], unique_id: str | None = None
+) -> dict[str, object]:
+    return {
+        "entry_id": entry_id,
         "version": 1,
         "minor_version": 1,
-        "domain": contender.domain,
+        "domain": domain,
         "title": "bench",
         "data": data,
         "options": options,
         "pref_disable_new_entities": False,
         "pref_disable_polling": False,
         "source": "user",
-        "unique_id": None,
+        "unique_id": unique_id,
         "disabled_by": None,
     }
-    storage = {"version": 1, "minor_version": 1, "key": "core.config_entries", "data": {"entries": [entry]}}
-    (folder / ".storage" / "core.config_entries").write_text(json.dumps(storage), encoding="utf-8")
 
 
 def latencies(contender: Contender, start: float, end: float) -> list[float]:
@@ -249,7 +298,11 @@ async def feed(contenders: list[Contender], stop: asyncio.Event) -> None:
             contender.sent_at.setdefault(index, time.time())  # when the meter first sent this index, whole
 
     await asyncio.gather(
-        *(one(contender) for contender in contenders if contender.domain not in {None, "bench_writes"})
+        *(
+            one(contender)
+            for contender in contenders
+            if contender.domain not in {None, "bench_writes"} and not contender.esphome
+        )
     )
 
 
@@ -348,6 +401,9 @@ async def run(contenders: list[Contender], warm_up: float, windows: int, window:
     global _STARTED
     with tempfile.TemporaryDirectory(prefix="linky-ha-cpu-", delete=not os.environ.get("LINKY_BENCH_KEEP")) as folder:
         for contender in contenders:
+            if contender.esphome:
+                contender.esp = EspHomeDevice(_CountedFrames(contender))
+                await contender.esp.start()
             start(contender, Path(folder))
         stop = asyncio.Event()
         _STARTED = time.monotonic()
@@ -379,6 +435,9 @@ async def run(contenders: list[Contender], warm_up: float, windows: int, window:
             stop.set()
             feeding.cancel()
             stop_all(contenders)
+            for contender in contenders:
+                if contender.esp is not None:
+                    await contender.esp.close()
 
 
 def _pid(contender: Contender) -> int:
@@ -403,8 +462,14 @@ def main() -> None:
     if os.environ.get("LINKY_BENCH_ONLY") == "live":
         asyncio.run(run(scenario(Profile.HISTORIC_BASE, 2, ("live",), teleinfo=False, live_writes=7400), 40.0, 1, 30.0))
         return
+    if os.environ.get("LINKY_BENCH_ONLY") == "esphome":  # through the proxy beside a pty, at --windows and --window
+        contenders = scenario(Profile.HISTORIC_BASE, 2, ("minute",), teleinfo=False)
+        contenders += esphome_scenario(Profile.HISTORIC_BASE, "minute")
+        asyncio.run(run(contenders, warm_up=60.0, windows=args.windows, window=args.window))
+        return
     if args.short:
         contenders = scenario(Profile.HISTORIC_BASE, 2, ("minute",), teleinfo=False)
+        contenders += esphome_scenario(Profile.HISTORIC_BASE, "minute")
         asyncio.run(run(contenders, warm_up=30.0, windows=2, window=10.0))
         return
     pyteleinfo()  # installed into BENCH_SITE on first use
@@ -415,6 +480,7 @@ def main() -> None:
         ),
         *scenario(Profile.HISTORIC_BASE, 64, ("minute",), teleinfo=True),
         *scenario(Profile.STANDARD_TRI_PRODUCER, 2, ("live", "minute"), teleinfo=False, live_writes=15800),
+        *esphome_scenario(Profile.HISTORIC_BASE, "minute"),
     ]
     asyncio.run(run(contenders, args.warm_up, args.windows, args.window))
 

@@ -144,6 +144,12 @@ def _add_line_options(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--pty", action="store_true", help="serve on a new pseudo-terminal (the default)")
     where.add_argument("--tcp", type=_address, metavar="HOST:PORT", help="serve on a TCP port, as ser2net does")
+    where.add_argument(
+        "--esphome",
+        type=_address,
+        metavar="HOST:PORT",
+        help="behind a fake ESPHome device's serial proxy `tic` (native API, plaintext; needs aioesphomeapi)",
+    )
     parser.add_argument("--speed", type=_speed, default=1.0, help="times the real line rate (default 1)")
 
 
@@ -152,6 +158,9 @@ async def _serve(source: FrameSource, args: argparse.Namespace) -> None:
 
     from .serve import MeterServer, serve_pty, serve_tcp
 
+    if args.esphome is not None:
+        await _serve_esphome(source, *args.esphome, speed=args.speed)
+        return
     server: MeterServer
     if args.tcp is not None:
         server = await serve_tcp(source, *args.tcp, speed=args.speed)
@@ -162,6 +171,20 @@ async def _serve(source: FrameSource, args: argparse.Namespace) -> None:
         await asyncio.Event().wait()
     finally:
         await server.close()
+
+
+async def _serve_esphome(source: FrameSource, host: str, port: int, *, speed: float) -> None:
+    import asyncio
+
+    from .esphome_device import EspHomeDevice  # aioesphomeapi only for this way of serving
+
+    device = EspHomeDevice(source, speed=speed)
+    await device.start(host, port)
+    print(f"esphome://{device.address}/?port_name=tic", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await device.close()
 
 
 def _simulate(args: argparse.Namespace) -> int:

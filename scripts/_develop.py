@@ -18,6 +18,7 @@ from _stack import (
     DOMAIN,
     ROOT,
     Child,
+    add_esphome_device,
     add_meter,
     live_states,
     prepare_config,
@@ -50,6 +51,11 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--faults", default="", help="line faults for the simulated meter: noise,eot,corrupt,parity,cr_lf"
+    )
+    parser.add_argument(
+        "--esphome",
+        action="store_true",
+        help="the simulated meter behind a fake ESPHome device's serial proxy, added through the esphome integration",
     )
     parser.add_argument("--mode", default="auto", choices=("auto", "historic", "standard"), help="TIC mode")
     parser.add_argument("--meter-port", type=int, default=18123, help="the simulated meter's TCP port")
@@ -88,6 +94,15 @@ def ensure_entry(api: HomeAssistantApi, config: Path, meter: dict[str, str]) -> 
     state_path.write_text(json.dumps({"entry_id": result["result"]["entry_id"], **meter}))
 
 
+def ensure_esphome_device(api: HomeAssistantApi, port: int) -> str:
+    """Add the fake ESP through the esphome integration unless it is there; return its serial proxy's URL."""
+    for entry in api.config_entries("esphome"):
+        if entry.get("state") == "loaded":
+            return f"esphome-hass://esphome/{entry['entry_id']}?port_name=tic"
+    print(f">> Adding the ESPHome device on 127.0.0.1:{port} through the esphome integration's config flow")
+    return add_esphome_device(api, port)
+
+
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -101,7 +116,8 @@ def run(args: argparse.Namespace, started: float, venv: Path, children: list[Chi
     prepare_config(config)
     device = args.device
     if device is None:
-        print(f">> Starting the simulated meter ({args.profile}) on socket://127.0.0.1:{args.meter_port}")
+        where = "an ESPHome serial proxy, API" if args.esphome else "socket://"
+        print(f">> Starting the simulated meter ({args.profile}) behind {where} 127.0.0.1:{args.meter_port}")
         children.append(
             start_simulator(
                 str(venv / "bin" / "python"),
@@ -109,6 +125,7 @@ def run(args: argparse.Namespace, started: float, venv: Path, children: list[Chi
                 args.meter_port,
                 config / "simulator.log",
                 faults=args.faults,
+                esphome=args.esphome,
             )
         )
         device = f"socket://127.0.0.1:{args.meter_port}"
@@ -116,6 +133,8 @@ def run(args: argparse.Namespace, started: float, venv: Path, children: list[Chi
     ha, api = start_home_assistant(venv, config)
     children.append(ha)
     log_in(api)
+    if args.esphome and args.device is None:
+        device = ensure_esphome_device(api, args.meter_port)
     ensure_entry(api, config, {"device": device, "mode": args.mode, "profile": "" if args.device else args.profile})
     wait_for(api.is_running, timeout=900, interval=1, what="Home Assistant to finish starting")
     wait_for(lambda: live_states(api), timeout=300, interval=1, what="the meter's first values")

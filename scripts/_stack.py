@@ -132,16 +132,24 @@ def port_accepts(port: int) -> bool:
 
 
 def start_simulator(
-    python: str, profile: str, port: int, log_path: Path, *, faults: str = "", serial: str | None = None
+    python: str,
+    profile: str,
+    port: int,
+    log_path: Path,
+    *,
+    faults: str = "",
+    serial: str | None = None,
+    esphome: bool = False,
 ) -> Child:
     """Start the simulated meter serving its TIC line on socket://127.0.0.1:port; wait until it listens.
 
-    Meters of one Home Assistant need serial numbers of their own (an entry's unique id).
+    With `esphome`, the line is behind a fake ESPHome device whose native API listens there instead, its serial
+    proxy named `tic`. Meters of one Home Assistant need serial numbers of their own (an entry's unique id).
     """
     if port_accepts(port):
         raise RuntimeError(f"127.0.0.1:{port} is already in use: pick another port for the simulated meter")
     args = [python, "-m", "linky_tools", "simulate", "--profile", profile]
-    args += ["--tcp", f"127.0.0.1:{port}"]
+    args += ["--esphome" if esphome else "--tcp", f"127.0.0.1:{port}"]
     if faults:
         args += ["--faults", faults]
     if serial:
@@ -213,6 +221,19 @@ def add_meter(api: HomeAssistantApi, device: str, mode: str = "auto", name: str 
     if step.get("type") != "create_entry":
         raise RuntimeError(f"the config flow did not create an entry: {step}")
     return step
+
+
+def add_esphome_device(api: HomeAssistantApi, port: int) -> str:
+    """Add the ESPHome device on 127.0.0.1:port through esphome's config flow, as a person does.
+
+    Return the URL of its serial proxy `tic` as Home Assistant's port selector lists it.
+    """
+    step = api.start_config_flow("esphome")
+    if step.get("type") == "form":
+        step = api.continue_config_flow(step["flow_id"], {"host": "127.0.0.1", "port": port})
+    if step.get("type") != "create_entry":
+        raise RuntimeError(f"the esphome config flow did not create an entry: {step}")
+    return f"esphome-hass://esphome/{step['result']['entry_id']}?port_name=tic"
 
 
 def live_states(api: HomeAssistantApi) -> dict[str, float]:

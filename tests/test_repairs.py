@@ -40,6 +40,7 @@ TRANSLATION_KEYS = {
     "mode_switched_to_standard",
     "fine_signal_leaves",  # raised in test_ledger_truth.py
     "meter_changed",  # raised in test_meter_change.py
+    "esphome_proxy_missing",  # raised in test_esphome_proxy.py
 }
 
 

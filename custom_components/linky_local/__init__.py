@@ -8,6 +8,7 @@ from homeassistant.core import HomeAssistant
 from .coordinator import LinkyConfigEntry, LinkyCoordinator
 from .destinations import LeavingWatch
 from .device import DEFAULT_NAME, async_follow_kind, free_name
+from .esphome_proxy import async_clear_proxy_issue
 from .outbound import async_prepare
 from .retention import FinePurge
 
@@ -45,3 +46,8 @@ async def async_migrate_entry(hass: HomeAssistant, entry: LinkyConfigEntry) -> b
             title = free_name({other.title for other in others if other.entry_id != entry.entry_id})
         hass.config_entries.async_update_entry(entry, title=title, minor_version=2)
     return True
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: LinkyConfigEntry) -> None:
+    """Forget the entry's repair about a missing ESPHome serial proxy."""
+    async_clear_proxy_issue(hass, entry.entry_id)

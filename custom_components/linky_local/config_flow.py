@@ -39,6 +39,7 @@ from homeassistant.helpers.service_info.usb import UsbServiceInfo
 from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, CONF_USB_DEVICE, CONF_USB_ID, DOMAIN, MODE_AUTO
 from .coordinator import LinkyConfigEntry, LinkyCoordinator
 from .device import DEFAULT_NAME, async_kind_names, free_name
+from .esphome_proxy import async_proxy_error
 from .ledger import Words, async_read, summary
 from .linky_tic import (
     ConnectionClosedError,
@@ -294,7 +295,7 @@ class LinkyLocalConfigFlow(ConfigFlow, domain=DOMAIN):
             errors["base"] = "nothing_received_builtin" if builtin else "nothing_received"
         except TicLinkError as err:
             _LOGGER.debug("No meter read on %s: %s", device, err)
-            errors["base"] = _error_key(err)
+            errors["base"] = async_proxy_error(self.hass, device) or _error_key(err)
         except Exception:
             _LOGGER.exception("Unexpected error while reading %s", device)
             errors["base"] = "unknown"

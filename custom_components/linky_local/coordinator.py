@@ -19,6 +19,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
+from .esphome_proxy import async_check_proxy, async_clear_proxy_issue
 from .health import LineHealth
 from .linky_tic import (
     FRAME_PERIOD,
@@ -122,9 +123,11 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterSnapshot]):
         try:
             transport = await connect_tic(self.url, self.baudrate, lambda: line)
         except TicLinkError as err:
+            self._check_proxy()
             raise ConfigEntryNotReady(
                 translation_domain=DOMAIN, translation_key="cannot_open", translation_placeholders={"error": str(err)}
             ) from err
+        async_clear_proxy_issue(self.hass, self.config_entry.entry_id)
         self.config_entry.async_on_unload(self.health.async_start())
         self.config_entry.async_on_unload(self.meter_watch.async_start())
         self.config_entry.async_on_unload(self.publisher.async_start())
@@ -163,12 +166,14 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterSnapshot]):
                 except TicLinkError as err:
                     self.failed_reconnections += 1
                     _LOGGER.debug("%s: cannot reopen the port: %s", self.name, err)
+                    self._check_proxy()
                     continue
                 except Exception as err:  # noqa: BLE001 - a reader must never die
                     self.failed_reconnections += 1
                     self._unexpected(err)
                     continue
                 self.reconnections += 1
+                async_clear_proxy_issue(self.hass, self.config_entry.entry_id)
                 self.link_state = LinkState.WAITING
                 break
 
@@ -229,6 +234,11 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterSnapshot]):
             self.async_set_updated_data(self._snapshot())
         else:
             self._tell_link_state()
+
+    @callback
+    def _check_proxy(self) -> None:
+        """Behind an ESPHome serial proxy, tell the household when the ESP no longer offers it."""
+        async_check_proxy(self.hass, self.config_entry.entry_id, self.config_entry.title, self.url)
 
     @callback
     def _lost(self, reason: str) -> None:
