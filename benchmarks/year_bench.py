@@ -35,6 +35,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder, get_instance
 from homeassistant.components.recorder.db_schema import States
 from homeassistant.components.recorder.util import session_scope
+from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
@@ -217,31 +218,43 @@ class Year:
         self.samples.append(sample)
 
     async def replace_meter(self) -> None:
-        """Enedis replaces the meter; the household answers the repair: "the meter was replaced"."""
+        """Enedis replaces the meter; the household answers the repair in its fix flow: "the meter was replaced".
+
+        The new meter (another serial number, indexes a few Wh from zero, the household's contract) talks at its pace
+        until the household answers; the integration must publish none of it meanwhile. After the answer the
+        entities continue the old meter's indexes from the new meter's first ones.
+        """
         if not replacement_available():
             return
-        household, hass = self.household, self.hass
+        household, hass, clock = self.household, self.hass, self.household.clock
         old = household.meter
         new = SimulatedMeter(Profile.STANDARD_MONO, start=old.now, seed=1, serial=NEW_SERIAL, new=True)
         if old._contract.option is TariffOption.TEMPO:  # noqa: SLF001 - the new meter gets the household's contract
             new.change_option(TariffOption.TEMPO)
-        household.clock.meter.simulator = new
+        clock.meter.simulator = new
         household.noting = False
-        issue_id = f"meter_changed_{self.entry.entry_id}"
+        await household.frame()
+        household.ledger.switch_meter(household.last_data)
         await household.real_pace(AROUND)
+        issue_id = f"meter_changed_{self.entry.entry_id}"
         raised = ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
-        # Home Assistant loads the integration's repairs platform when the flow starts.
-        await async_setup_component(hass, "repairs", {})
-        manager = hass.data["repairs"]["flow_manager"]
-        result = await manager.async_init(DOMAIN, data={"issue_id": issue_id})
-        menu = list(result.get("menu_options", []))
-        result = await household.clock.complete(
-            manager.async_configure(result["flow_id"], {"next_step_id": "replaced"})
-        )
-        await household.clock.advance(0)
-        self.replacement = {"run": True, "issue_raised": raised, "menu": menu, "result": str(result.get("type"))}
-        household.ledger.switch_meter()
+        assert await async_setup_component(hass, "repairs", {})
+        manager = repairs_flow_manager(hass)
+        assert manager is not None
+        result = await manager.async_init(DOMAIN, context={"issue_id": issue_id})
+        menu = list(result.get("menu_options") or [])
+        result = await manager.async_configure(result["flow_id"], {"next_step_id": "replaced"})
+        if result["type"] == "form":  # the step confirms what it will do
+            result = await clock.complete(manager.async_configure(result["flow_id"], {}))
+        await clock.advance(0)
         household.noting = True
+        self.replacement = {
+            "run": True,
+            "issue_raised": raised,
+            "menu": menu,
+            "result": str(result["type"]),
+            "entry_unique_id_is_new_meter": self.entry.unique_id == NEW_SERIAL,
+        }
 
 
 async def test_year(

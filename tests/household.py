@@ -59,15 +59,11 @@ class Ledger:
         # After a meter replacement, the new meter's indexes continue the old one's series from its first frame.
         self._offsets = [0] * len(LABELS)
         self._seen = [0] * len(LABELS)
-        self._switching = False
 
     def note(self, at: float, data: bytes) -> None:
         """Note the indexes of a frame the integration read at `at`."""
         row = (hour_of(at) - self.first) // HOUR
-        values = {LABELS.index(label.decode()): int(value) for label, value in _INDEX.findall(data)}
-        if self._switching:
-            self._offsets = [self._seen[n] - values.get(n, 0) for n in range(len(LABELS))]
-            self._switching = False
+        values = _indexes(data)
         for column, value in values.items():
             self._seen[column] = value + self._offsets[column]
         if not 0 <= row < self.hours:
@@ -76,9 +72,10 @@ class Ledger:
         for column in values:
             self._last[row * len(LABELS) + column] = self._seen[column]
 
-    def switch_meter(self) -> None:
-        """The household told the integration its meter was replaced: the next frame read is the new meter's."""
-        self._switching = True
+    def switch_meter(self, first: bytes) -> None:
+        """The meter was replaced: the new one's indexes continue the old one's from its first frame, `first`."""
+        values = _indexes(first)
+        self._offsets = [self._seen[column] - values.get(column, 0) for column in range(len(LABELS))]
 
     def at_end(self, label: str) -> list[int | None]:
         """Return the label's index at the end of each hour: its last frame's, carried over the hours without."""
@@ -92,6 +89,11 @@ class Ledger:
     def hour_start(self, row: int) -> float:
         """Return the start of an hour of the ledger (POSIX seconds)."""
         return float(self.first + row * HOUR)
+
+
+def _indexes(data: bytes) -> dict[int, int]:
+    """Return a frame's indexes by their column in the ledger."""
+    return {LABELS.index(label.decode()): int(value) for label, value in _INDEX.findall(data)}
 
 
 @dataclass(slots=True)
@@ -201,6 +203,7 @@ class Household:
         self.line = line
         self.sent = 0
         self.noting = True  # False while another meter's frames must not reach the entities
+        self.last_data = b""
         self.restarts = 0
         self.reloads = 0
 
@@ -217,7 +220,7 @@ class Household:
 
     async def frame(self, elapsed: float | None = None) -> None:
         """Let the meter's clock move on (by a frame's line time, or `elapsed` s), send its frame, wait until read."""
-        data = self.meter.next_frame(elapsed)
+        data = self.last_data = self.meter.next_frame(elapsed)
         await self.clock.move_to(max(self.meter.now, self.clock.moment))
         decoded = self.coordinator.decoder.stats.frames
         await self.line.send(data)
