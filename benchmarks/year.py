@@ -142,8 +142,10 @@ def print_report(figures: dict[str, Any]) -> bool:
         )
     print()
     counted = [check for check in checks if check["meter_wh"] or check["recorded_wh"] or check["hours"]]
-    hours_met = all(check["equal"] == check["hours"] for check in counted) and all(
-        check["entity_id"] for check in checks if check["meter_wh"]
+    hours_met = (
+        bool(counted)
+        and all(check["equal"] == check["hours"] for check in counted)
+        and all(check["entity_id"] for check in checks if check["meter_wh"])
     )
     unequal = sum(check["hours"] - check["equal"] for check in counted)
     grown = [check["label"] for check in checks if check["meter_wh"] and not check["entity_id"]]
@@ -168,13 +170,23 @@ def print_report(figures: dict[str, Any]) -> bool:
     )
     negative = sum(check["negative"] for check in checks)
     print(f"check: no negative hour: {verdict(negative == 0)} ({negative} negative index-hours)")
+    replacement_met = True
     if replaced["run"]:
+        answered = replaced["issue_raised"] and replaced["result"] == "create_entry"
         print(
-            f"check: the replacement's repair raised and answered 'replaced': "
-            f"{verdict(replaced['issue_raised'] and replaced['result'] == 'create_entry')} ({replaced})"
+            f"check: the meter replaced: the repair raised, its menu {replaced['menu']}, answered 'replaced': "
+            f"{verdict(answered)} (flow result {replaced['result']}, entry on the new meter: "
+            f"{replaced['entry_unique_id_is_new_meter']})"
         )
-        print(f"check: no hour counting the new meter's starting index: {verdict(hours_met)} (the hourly check)")
-        print(f"check: no statistics for the other meter before the household answered: {verdict(hours_met)}")
+        swap, answer = replaced["swap_row"], replaced["answer_row"]
+        around = range(swap, answer + 2)  # from the swap's hour to the hour after the answer's
+        wrong = sorted({row for check in checks for row in check.get("unequal_rows", []) if row in around})
+        print(
+            f"check: no hour counting the new meter's starting index, no statistics for the other meter before the "
+            f"household answered: {verdict(not wrong)} (hours {swap} to {answer + 1} of the period, from the swap to "
+            f"the hour after the answer: {len(around) * len(checks)} index-hours, unequal: {wrong or 'none'})"
+        )
+        replacement_met = answered and not wrong
     else:
         print(f"check: no hour counting the new meter's starting index: {NOT_RUN}")
         print(f"check: no statistics for the other meter before the household answered: {NOT_RUN}")
@@ -206,9 +218,7 @@ def print_report(figures: dict[str, Any]) -> bool:
     )
     print(f"repair issues at the end: {figures['issues_at_end']}; unexpected errors: {figures['unexpected_errors']}")
     all_met = hours_met and totals_met and negative == 0 and purged and flat
-    if replaced["run"]:
-        all_met = all_met and replaced["issue_raised"]
-    return all_met
+    return all_met and replacement_met
 
 
 def main() -> None:

@@ -52,7 +52,7 @@ from custom_components.linky_local.tic.const import FRAME_PERIOD
 from custom_components.linky_local.tic.interpret import TariffOption
 from linky_tools.simulator import Profile, SimulatedMeter
 from tests.conftest import SET_UP_BEFORE, Clock, VirtualMeter
-from tests.household import AROUND, Household, Ledger, PeriodCheck, check_hours
+from tests.household import AROUND, HOUR, Household, Ledger, PeriodCheck, check_hours, hour_of
 
 REPORT = Path(os.environ.get("YEAR_REPORT", "year.json"))
 DATABASE = Path(os.environ.get("YEAR_DB", "year.db"))
@@ -233,6 +233,7 @@ class Year:
             new.change_option(TariffOption.TEMPO)
         clock.meter.simulator = new
         household.noting = False
+        swapped = clock.moment.timestamp()
         await household.frame()
         household.ledger.switch_meter(household.last_data)
         await household.real_pace(AROUND)
@@ -254,6 +255,8 @@ class Year:
             "menu": menu,
             "result": str(result["type"]),
             "entry_unique_id_is_new_meter": self.entry.unique_id == NEW_SERIAL,
+            "swap_row": (hour_of(swapped) - household.ledger.first) // HOUR,
+            "answer_row": (hour_of(clock.moment.timestamp()) - household.ledger.first) // HOUR,
         }
 
 
@@ -284,7 +287,9 @@ async def test_year(
     await async_wait_recording_done(hass)
     year.sample(END)
     tracemalloc.stop()
-    checks = await check_hours(hass, mock_config_entry, simulator.serial, ledger)
+    # The entities' unique ids follow the meter the household said replaced the first one.
+    assert mock_config_entry.unique_id is not None
+    checks = await check_hours(hass, mock_config_entry, mock_config_entry.unique_id, ledger)
     oldest = await get_instance(hass).async_add_executor_job(oldest_state, hass)
     coordinator = household.coordinator
     report = {
@@ -321,4 +326,5 @@ def check_figures(check: PeriodCheck) -> dict[str, Any]:
         "meter_wh": check.meter_wh,
         "recorded_wh": check.recorded_wh,
         "unequal": check.unequal,
+        "unequal_rows": check.unequal_rows,
     }

@@ -109,6 +109,7 @@ class PeriodCheck:
     meter_wh: int = 0
     recorded_wh: int = 0
     unequal: list[tuple[float, int, int]] = field(default_factory=list)  # the first few: (hour, meter, recorded)
+    unequal_rows: list[int] = field(default_factory=list)  # every unequal hour, by its row in the ledger
 
     @property
     def exact(self) -> bool:
@@ -140,8 +141,10 @@ def compare(label: str, entity_id: str | None, meter: list[int | None], sums: li
         check.equal += grown == recorded
         check.negative += recorded < 0
         check.worst_wh = max(check.worst_wh, abs(grown - recorded))
-        if grown != recorded and len(check.unequal) < 5:
-            check.unequal.append((float(at), grown, recorded))
+        if grown != recorded:
+            check.unequal_rows.append(at)
+            if len(check.unequal) < 5:
+                check.unequal.append((float(at), grown, recorded))
         previous = (wh, kwh)
     if reference is not None and previous is not None:
         check.meter_wh = previous[0] - reference[0]
