@@ -19,7 +19,6 @@ import asyncio
 from collections.abc import Generator
 from datetime import datetime, timedelta
 import gc
-import importlib.util
 import json
 import logging
 import math
@@ -35,10 +34,8 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder, get_instance
 from homeassistant.components.recorder.db_schema import States
 from homeassistant.components.recorder.util import session_scope
-from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
@@ -52,7 +49,7 @@ from custom_components.linky_local.tic.const import FRAME_PERIOD
 from custom_components.linky_local.tic.interpret import TariffOption
 from linky_tools.simulator import Profile, SimulatedMeter
 from tests.conftest import SET_UP_BEFORE, Clock, VirtualMeter
-from tests.household import AROUND, HOUR, Household, Ledger, PeriodCheck, check_hours, hour_of
+from tests.household import AROUND, HOUR, Household, Ledger, PeriodCheck, check_hours, hour_of, replacement_available
 
 REPORT = Path(os.environ.get("YEAR_REPORT", "year.json"))
 DATABASE = Path(os.environ.get("YEAR_DB", "year.db"))
@@ -67,11 +64,6 @@ TAIL = timedelta(minutes=15)
 CUT = timedelta(hours=2)
 UNPLUGGED = timedelta(days=7)
 NEW_SERIAL = "041864543299"
-
-
-def replacement_available() -> bool:
-    """Tell whether this branch has the meter replacement's repair flow (issue 22, point 1)."""
-    return importlib.util.find_spec("custom_components.linky_local.repairs") is not None
 
 
 @pytest.fixture(autouse=True)
@@ -218,45 +210,23 @@ class Year:
         self.samples.append(sample)
 
     async def replace_meter(self) -> None:
-        """Enedis replaces the meter; the household answers the repair in its fix flow: "the meter was replaced".
-
-        The new meter (another serial number, indexes a few Wh from zero, the household's contract) talks at its pace
-        until the household answers; the integration must publish none of it meanwhile. After the answer the
-        entities continue the old meter's indexes from the new meter's first ones.
-        """
+        """Enedis replaces the meter (a new one: another serial, indexes a few Wh from zero, the household's contract)."""
         if not replacement_available():
             return
-        household, hass, clock = self.household, self.hass, self.household.clock
-        old = household.meter
-        new = SimulatedMeter(Profile.STANDARD_MONO, start=old.now, seed=1, serial=NEW_SERIAL, new=True)
-        if old._contract.option is TariffOption.TEMPO:  # noqa: SLF001 - the new meter gets the household's contract
-            new.change_option(TariffOption.TEMPO)
-        clock.meter.simulator = new
-        household.noting = False
-        swapped = clock.moment.timestamp()
-        await household.frame()
-        household.ledger.switch_meter(household.last_data)
-        await household.real_pace(AROUND)
-        issue_id = f"meter_changed_{self.entry.entry_id}"
-        raised = ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
-        assert await async_setup_component(hass, "repairs", {})
-        manager = repairs_flow_manager(hass)
-        assert manager is not None
-        result = await manager.async_init(DOMAIN, context={"issue_id": issue_id})
-        menu = list(result.get("menu_options") or [])
-        result = await manager.async_configure(result["flow_id"], {"next_step_id": "replaced"})
-        if result["type"] == "form":  # the step confirms what it will do
-            result = await clock.complete(manager.async_configure(result["flow_id"], {}))
-        await clock.advance(0)
-        household.noting = True
+        household = self.household
+        new = SimulatedMeter(Profile.STANDARD_MONO, start=household.meter.now, seed=1, serial=NEW_SERIAL, new=True)
+        if household.option is not None:
+            new.change_option(household.option)
+        flow = await household.replace_meter(new)
+        first = household.ledger.first
         self.replacement = {
             "run": True,
-            "issue_raised": raised,
-            "menu": menu,
-            "result": str(result["type"]),
+            "issue_raised": flow["issue_raised"],
+            "menu": flow["menu"],
+            "result": flow["result"],
             "entry_unique_id_is_new_meter": self.entry.unique_id == NEW_SERIAL,
-            "swap_row": (hour_of(swapped) - household.ledger.first) // HOUR,
-            "answer_row": (hour_of(clock.moment.timestamp()) - household.ledger.first) // HOUR,
+            "swap_row": (hour_of(flow["swapped"]) - first) // HOUR,
+            "answer_row": (hour_of(flow["answered"]) - first) // HOUR,
         }
 
 

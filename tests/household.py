@@ -13,14 +13,17 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+import importlib.util
 import math
 import re
 from typing import Any, Final
 
 from homeassistant.components.recorder import get_instance
 from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er, restore_state
+from homeassistant.helpers import entity_registry as er, issue_registry as ir, restore_state
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -40,6 +43,11 @@ _INDEX: Final = re.compile(rb"\n(EAST|EASF0[1-6])\t(\d{9})\t")
 HOUR: Final = 3600
 # Frames at the meter's pace before and after an event.
 AROUND: Final = timedelta(minutes=2)
+
+
+def replacement_available() -> bool:
+    """Tell whether this branch has the meter replacement's repair and fix flow (issue 22, point 1)."""
+    return importlib.util.find_spec("custom_components.linky_local.repairs") is not None
 
 
 def hour_of(moment: float) -> int:
@@ -207,6 +215,7 @@ class Household:
         self.sent = 0
         self.noting = True  # False while another meter's frames must not reach the entities
         self.last_data = b""
+        self.option: TariffOption | None = None  # the tariff option the household changed to, if it did
         self.restarts = 0
         self.reloads = 0
 
@@ -269,11 +278,46 @@ class Household:
     def change_contract(self, option: TariffOption) -> None:
         """Change the household's tariff option: the meter's calendar changes with its next frame."""
         self.meter.change_option(option)
+        self.option = option
 
     async def power_cut(self, duration: timedelta) -> None:
         """Cut the household's power: the meter is silent for `duration`, then restarts."""
         self.meter.cut(duration.total_seconds())
         await self.clock.move_to(max(self.meter.now, self.clock.moment))
+
+    async def replace_meter(self, new: SimulatedMeter) -> dict[str, Any]:
+        """Enedis replaces the meter; the household answers the repair in its fix flow: "the meter was replaced".
+
+        The new meter talks at its pace until the household answers: the ledger notes none of it (the integration
+        must publish none), then continues the old meter's indexes from the new meter's first frame, as the entities
+        must. Return what the flow showed and when the meter changed and the household answered.
+        """
+        hass, clock = self.hass, self.clock
+        clock.meter.simulator = new
+        self.noting = False
+        swapped = clock.moment
+        await self.frame()
+        self.ledger.switch_meter(self.last_data)
+        await self.real_pace()
+        issue_id = f"meter_changed_{self.entry.entry_id}"
+        raised = ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+        assert await async_setup_component(hass, "repairs", {})
+        manager = repairs_flow_manager(hass)
+        assert manager is not None
+        result = await manager.async_init(DOMAIN, context={"issue_id": issue_id})
+        menu = list(result.get("menu_options") or [])
+        result = await manager.async_configure(result["flow_id"], {"next_step_id": "replaced"})
+        if result["type"] == "form":  # the step confirms what it will do
+            result = await clock.complete(manager.async_configure(result["flow_id"], {}))
+        await self._settle()
+        self.noting = True
+        return {
+            "issue_raised": raised,
+            "menu": menu,
+            "result": str(result["type"]),
+            "swapped": swapped.timestamp(),
+            "answered": clock.moment.timestamp(),
+        }
 
     async def unplug(self, duration: timedelta) -> None:
         """Unplug the dongle for `duration`: the port disappears, the meter counts on unread, then it comes back."""

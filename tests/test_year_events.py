@@ -3,7 +3,7 @@
 Each test runs a few hours of one household (tests/household.py: a standard single-phase meter at the default level,
 per minute, frames every few minutes and at the meter's pace around the event) with one event of its year: a restart
 of Home Assistant, an options change and its reload, a power cut, the dongle unplugged, the contract changed from
-HP/HC to Tempo, a change of the clocks. Then, for every hour, the long-term statistics' energy per tariff period (and
+HP/HC to Tempo, a change of the clocks, the meter replaced (where the branch has its repair). Then, for every hour, the long-term statistics' energy per tariff period (and
 the total index) equals the meter's Wh in that hour, an hour without frames carried to the next hour with frames.
 benchmarks/year.py plays them all through a year.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Generator
 from datetime import datetime, timedelta
 import math
+from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -28,15 +29,16 @@ from custom_components.linky_local.privacy import PrivacyLevel
 from custom_components.linky_local.tic import Mode
 from custom_components.linky_local.tic.const import FRAME_PERIOD
 from custom_components.linky_local.tic.interpret import TariffOption
-from linky_tools.simulator import Profile
+from linky_tools.simulator import Profile, SimulatedMeter
 
 from .conftest import SET_UP_BEFORE, Clock, VirtualMeter
-from .household import AROUND, Household, Ledger, PeriodCheck, check_hours
+from .household import AROUND, Household, Ledger, PeriodCheck, check_hours, replacement_available
 
 GAP = 300.0  # seconds of the meter's clock between two sparse frames
 MARGIN = timedelta(minutes=10)
 TAIL = timedelta(minutes=15)  # the last hour's statistics are compiled at the first five minutes after it
 START = datetime.fromisoformat("2026-10-16T20:00:00+02:00")
+NEW_SERIAL = "041864543299"  # the new meter's (fake) serial number
 
 type Event = Callable[[Household], Awaitable[None]]
 
@@ -257,3 +259,29 @@ async def test_daylight_saving_changes(
     """Across a change of the clocks, every UTC hour's energy is the meter's (in the hours HP/HC switches)."""
     _, checks = await live_through(hass, freezer, virtual_meter, mock_config_entry, 6, {}, meter_start + MARGIN)
     assert_exact(checks, "EASF01", "EAST")
+
+
+@pytest.mark.skipif(
+    not replacement_available(), reason="the meter replacement (issue 22, point 1) is not on this branch"
+)
+async def test_meter_replaced(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    virtual_meter: VirtualMeter,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Enedis replaces the meter, the household answers "replaced": no hour counts the other meter before the answer,
+    nor the new meter's starting index; the old meter's last hour is kept, and the new meter's hours follow."""
+    flows: list[dict[str, Any]] = []
+
+    async def replaced(household: Household) -> None:
+        new = SimulatedMeter(Profile.STANDARD_MONO, start=household.meter.now, seed=1, serial=NEW_SERIAL, new=True)
+        flows.append(await household.replace_meter(new))
+
+    _, checks = await live_through(hass, freezer, virtual_meter, mock_config_entry, 4, {1.5: replaced})
+    assert [(flow["issue_raised"], flow["menu"], flow["result"]) for flow in flows] == [
+        (True, ["replaced", "other_meter"], "create_entry")
+    ]
+    assert mock_config_entry.unique_id == NEW_SERIAL
+    assert_exact(checks, "EASF01", "EASF02", "EAST")
