@@ -44,9 +44,7 @@ from sqlalchemy import func
 from custom_components.linky_local import coordinator as coordinator_module
 from custom_components.linky_local.const import DOMAIN
 from custom_components.linky_local.privacy import PrivacyLevel
-from custom_components.linky_local.tic import Mode
-from custom_components.linky_local.tic.const import FRAME_PERIOD
-from custom_components.linky_local.tic.interpret import TariffOption
+from linky_tic import FRAME_PERIOD, Mode, TariffOption
 from linky_tools.simulator import Profile, SimulatedMeter
 from tests.conftest import SET_UP_BEFORE, Clock, VirtualMeter
 from tests.household import AROUND, HOUR, Household, Ledger, PeriodCheck, check_hours, hour_of, replacement_available

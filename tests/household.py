@@ -29,9 +29,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local.const import DOMAIN
 from custom_components.linky_local.coordinator import LinkyCoordinator
+from custom_components.linky_local.linky_tic import PortUnavailableError, TariffOption
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
-from custom_components.linky_local.tic.interpret import TariffOption
-from custom_components.linky_local.tic.link import PortUnavailableError
 from linky_tools.simulator import SimulatedMeter
 
 from .conftest import Clock, MemoryLine

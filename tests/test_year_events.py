@@ -25,10 +25,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
 
 from custom_components.linky_local.coordinator import LinkState
+from custom_components.linky_local.linky_tic import FRAME_PERIOD, Mode, TariffOption
 from custom_components.linky_local.privacy import PrivacyLevel
-from custom_components.linky_local.tic import Mode
-from custom_components.linky_local.tic.const import FRAME_PERIOD
-from custom_components.linky_local.tic.interpret import TariffOption
 from linky_tools.simulator import Profile, SimulatedMeter
 
 from .conftest import SET_UP_BEFORE, Clock, VirtualMeter
