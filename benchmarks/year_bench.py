@@ -206,6 +206,9 @@ class Year:
         elif TRACE:
             tracemalloc.start(1)
         self.samples.append(sample)
+        # What a run stopped before its end leaves: the samples and events so far.
+        partial = REPORT.with_suffix(".partial.json")
+        partial.write_text(json.dumps({"samples": self.samples, "events": self.done}, indent=1), encoding="utf-8")
 
     async def replace_meter(self) -> None:
         """Enedis replaces the meter (a new one: another serial, indexes a few Wh from zero, the household's contract)."""
