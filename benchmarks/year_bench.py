@@ -208,7 +208,8 @@ class Year:
         self.samples.append(sample)
         # What a run stopped before its end leaves: the samples and events so far.
         partial = REPORT.with_suffix(".partial.json")
-        partial.write_text(json.dumps({"samples": self.samples, "events": self.done}, indent=1), encoding="utf-8")
+        text = json.dumps({"samples": self.samples, "events": self.done}, indent=1)
+        self.hass.async_add_executor_job(partial.write_text, text, "utf-8")
 
     async def replace_meter(self) -> None:
         """Enedis replaces the meter (a new one: another serial, indexes a few Wh from zero, the household's contract)."""
