@@ -216,6 +216,15 @@ def print_report(figures: dict[str, Any]) -> bool:
         f"{rss_growth / 1024:+.1f} MiB, allowed {FLAT_RSS_KIB // 1024} MiB; tracemalloc {traced_growth / 1024:+.2f} MiB, "
         f"allowed {FLAT_TRACED_KIB // 1024} MiB; open fds {sorted(fds)})"
     )
+    grown = {
+        name: last.get("types", {}).get(name, 0) - second.get("types", {}).get(name, 0)
+        for name in set(second.get("types", {})) | set(last.get("types", {}))
+    }
+    top = sorted(grown.items(), key=lambda item: -item[1])[:8]
+    print(
+        "  Python objects that grew most from the second sample to the last: "
+        + ", ".join(f"{name} {count:+}" for name, count in top)
+    )
     print(f"repair issues at the end: {figures['issues_at_end']}; unexpected errors: {figures['unexpected_errors']}")
     all_met = hours_met and totals_met and negative == 0 and purged and flat
     return all_met and replacement_met

@@ -16,6 +16,7 @@ unplugged, the contract change, the meter replaced, memory samples. The figures 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Generator
 from datetime import datetime, timedelta
 import gc
@@ -62,6 +63,7 @@ TAIL = timedelta(minutes=15)
 CUT = timedelta(hours=2)
 UNPLUGGED = timedelta(days=7)
 NEW_SERIAL = "041864543299"
+TYPES = 40  # the most numerous object types noted at each sample
 
 
 @pytest.fixture(autouse=True)
@@ -191,12 +193,15 @@ class Year:
     def sample(self, moment: datetime) -> None:
         """Note memory, tasks and open files at a month's start; tracemalloc from the second sample on."""
         gc.collect()
+        objects = gc.get_objects()
         sample: dict[str, Any] = {
             "at": moment.isoformat(),
             "rss_kib": rss_kib(),
             "fds": len(os.listdir("/proc/self/fd")),
             "tasks": len(asyncio.all_tasks()),
-            "objects": len(gc.get_objects()),
+            "objects": len(objects),
+            # Where the objects are, by type: what grows between two samples tells what holds memory.
+            "types": dict(Counter(type(item).__qualname__ for item in objects).most_common(TYPES)),
             "wall_s": round(wall() - self.started, 1),
             "cpu_s": round(cpu() - self.cpu_started, 1),
             "frames_sent": self.household.sent,
