@@ -9,7 +9,7 @@ seconds it is given, so tests can jump through hours in a few calls. Everything 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
 import functools
@@ -189,8 +189,12 @@ class SimulatedMeter:
         fault_rate: float = _FAULT_RATE,
         serial: str | None = None,
         prm: str = "09999999999999",
+        new: bool = False,
     ) -> None:
-        """Build the meter at `start` (aware; now by default) with plausible indexes drawn from `seed`."""
+        """Build the meter at `start` (aware; now by default) with plausible indexes drawn from `seed`.
+
+        `new`: a meter just installed, its indexes a few Wh from zero (what Enedis leaves after a replacement).
+        """
         self.profile = Profile(profile)
         self._contract = _CONTRACTS[self.profile]
         self.mode = self._contract.mode
@@ -208,12 +212,14 @@ class SimulatedMeter:
         self._short_frames = 0
         self._short_until: datetime | None = None
         self._calendar: dict[tuple[str, int], float] = {}
+        self._powered = True
         rng = self._rng
         self._supplier_wh = [0.0] * 10
         self._distributor_wh = [0.0] * 4
         if self._contract.consumer:
             periods = len(_PERIODS[self._contract.option])
-            self._supplier_wh[:periods] = [rng.uniform(5e5, 2e7) for _ in range(periods)]
+            low, high = (0.0, 50.0) if new else (5e5, 2e7)
+            self._supplier_wh[:periods] = [rng.uniform(low, high) for _ in range(periods)]
             flat = self._contract.option in {TariffOption.BASE, TariffOption.EJP}
             shares = [1.0] if flat else [rng.uniform(1.0, 3.0) for _ in range(4)]
             for n, share in enumerate(shares):
@@ -267,6 +273,22 @@ class SimulatedMeter:
         self._short_frames = self._short_frames + 1 if short else 0
         self._last_line_time = len(frame) * BITS_PER_BYTE / self.baudrate
         return self._apply_faults(frame)
+
+    def change_option(self, option: TariffOption) -> None:
+        """Change the contract's tariff option (HP/HC to Tempo...): the supplier indexes count on, by the new calendar.
+
+        The indexes the new calendar adds start where they stood (at zero, for an index the old one did not use).
+        """
+        self._contract = replace(self._contract, option=option)
+
+    def cut(self, seconds: float) -> None:
+        """Cut the household's power for `seconds`: the meter's clock moves on, nothing is drawn, no frame is sent."""
+        self._powered = False
+        self._phase_va, self._injected_va = [0.0, 0.0, 0.0], 0.0
+        try:
+            self._advance(seconds)
+        finally:
+            self._powered = True
 
     # The household and its tariff.
 
@@ -371,6 +393,8 @@ class SimulatedMeter:
     def _sample(self, local: datetime, step: int) -> None:
         """Draw the powers and voltages of now, `step` µs after the previous draw."""
         demand, solar = self._demand_va(local, step), self._solar_va(local)
+        if not self._powered:
+            demand = solar = 0.0
         withdrawn, self._injected_va = max(0.0, demand - solar), max(0.0, solar - demand)
         if self._contract.phases == 1:
             self._phase_va = [withdrawn, 0.0, 0.0]

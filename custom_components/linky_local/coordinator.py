@@ -242,7 +242,13 @@ class LinkyCoordinator(DataUpdateCoordinator[MeterSnapshot]):
 
     @callback
     def _lost(self, reason: str) -> None:
-        """Make the entities unavailable and say once that the meter is lost."""
+        """Make the entities unavailable and say once that the meter is lost.
+
+        The indexes read since the last window closed are published first: their energy belongs to the hour it was
+        read in, not to the hour the meter comes back in.
+        """
+        if self.link_state is LinkState.RECEIVING and self.publisher.settle():
+            self.async_set_updated_data(self._snapshot())
         if not self._lost_logged:
             _LOGGER.info("%s: the meter is lost (%s); reconnecting", self.name, reason)
             self._lost_logged = True

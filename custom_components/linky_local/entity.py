@@ -164,14 +164,30 @@ def async_add_label_entities[D: LinkyEntityDescription](
 
     @callback
     def rename(data: Mapping[str, Group]) -> None:
-        """After a change of contract, name the entities after the new calendar: in the registry, then reload."""
+        """After a change of contract, name the entities after the new calendar: in the registry, then reload.
+
+        An index the old calendar did not use (created disabled) is enabled when the new one uses it: HP/HC to Tempo
+        brings the white and red days' indexes. One the household disabled stays so.
+        """
         renamed = False
         for unique_id, (description, key) in named.items():
             if description.adapt_fn is None or description.label not in data:
                 continue
-            wanted = description.adapt_fn(data).get("translation_key", description.translation_key)
-            if wanted != key and (entity_id := registry.async_get_entity_id(domain, DOMAIN, unique_id)) is not None:
-                registry.async_update_entity(entity_id, translation_key=wanted)
+            changes = description.adapt_fn(data)
+            wanted = changes.get("translation_key", description.translation_key)
+            if (entity_id := registry.async_get_entity_id(domain, DOMAIN, unique_id)) is None:
+                continue
+            reg = registry.async_get(entity_id)
+            enable = (
+                changes.get("entity_registry_enabled_default", False)
+                and reg is not None
+                and reg.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+            )
+            if wanted != key or enable:
+                if enable:
+                    registry.async_update_entity(entity_id, translation_key=wanted, disabled_by=None)
+                else:
+                    registry.async_update_entity(entity_id, translation_key=wanted)
                 renamed = True
         if renamed:
             named.clear()

@@ -173,6 +173,21 @@ class Publisher:
                         changed = True
         return changed
 
+    @callback
+    def settle(self) -> bool:
+        """Publish the last indexes now, the meter lost, not when it comes back; tell whether any changed.
+
+        The energy read since the last window's end then counts in the hour it was read.
+        """
+        if self.level is PrivacyLevel.LIVE:
+            return False
+        changed = False
+        for label, group in self._latest.items():
+            if self.signal(label) is Signal.INDEX and self._published.get(label) != group:
+                self._published[label] = group
+                changed = True
+        return changed
+
     def _accumulator(self, label: str) -> _Accumulator:
         if (accumulator := self._accumulators.get(label)) is None:
             accumulator = self._accumulators[label] = _Accumulator(self._max_hold)
