@@ -1,0 +1,76 @@
+"""An existing install upgrades without a change of entity: the registries 0.1.0 wrote, loaded by this version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
+from linky_tools.simulator import Profile, SimulatedMeter
+
+from .conftest import TITLES, Port, VirtualMeter, set_up_for_snapshot
+
+# The entity and device registries of Linky Local 0.1.0, each simulated meter set up at the default level and read
+# until every entity existed (entry id `entry_<profile>`).
+REGISTRIES = Path(__file__).parent / "fixtures" / "entity_registry_0_1_0"
+
+
+def _stored(profile: Profile) -> dict[str, Any]:
+    stored: dict[str, Any] = json.loads((REGISTRIES / f"{profile}.json").read_text())
+    return stored
+
+
+@pytest.fixture
+def privacy_level() -> None:
+    """The entries were made at the default level, as the config flow makes them."""
+
+
+@pytest.fixture
+def hass_storage(hass_storage: dict[str, Any], meter_profile: Profile) -> dict[str, Any]:
+    """Home Assistant's storage holding the registries 0.1.0 wrote, before Home Assistant starts."""
+    hass_storage.update(_stored(meter_profile))
+    return hass_storage
+
+
+@pytest.mark.parametrize("meter_profile", list(Profile))
+async def test_entities_unchanged_after_upgrade(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    simulator: SimulatedMeter,
+    port: Port,
+    virtual_meter: VirtualMeter,
+    meter_profile: Profile,
+) -> None:
+    """Every entity 0.1.0 registered keeps its entity id, unique id and enabled state; none is added or renamed."""
+    old = {
+        entity["unique_id"]: entity
+        for entity in _stored(meter_profile)["core.entity_registry"]["data"]["entities"]
+        if entity["platform"] == DOMAIN
+    }
+    assert old, "the stored registry holds the entities"
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=f"entry_{meter_profile}",
+        title=TITLES[meter_profile],
+        unique_id=simulator.serial,
+        data={CONF_DEVICE: port.url, CONF_MODE: str(simulator.mode), CONF_BAUDRATE: simulator.baudrate},
+    )
+    await set_up_for_snapshot(hass, entry, virtual_meter)
+    await virtual_meter.send_frames(hass, entry, 3)
+    await hass.async_block_till_done()
+
+    assert entry.state is ConfigEntryState.LOADED
+    now = {reg.unique_id: reg for reg in er.async_entries_for_config_entry(entity_registry, entry.entry_id)}
+    # The same registry entries, loaded, not made anew from today's names.
+    assert {uid: reg.id for uid, reg in now.items()} == {uid: e["id"] for uid, e in old.items()}
+    assert {uid: reg.entity_id for uid, reg in now.items()} == {uid: e["entity_id"] for uid, e in old.items()}
+    assert {uid: reg.disabled_by for uid, reg in now.items()} == {uid: e["disabled_by"] for uid, e in old.items()}
+    for unique_id, reg in now.items():
+        assert hass.states.get(reg.entity_id) is not None or reg.disabled_by is not None, unique_id
