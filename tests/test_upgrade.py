@@ -5,10 +5,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
+from homeassistant import bootstrap
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import (
+    area_registry as ar,
+    category_registry as cr,
+    device_registry as dr,
+    entity_registry as er,
+    floor_registry as fr,
+    issue_registry as ir,
+    label_registry as lr,
+    restore_state as rs,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -39,10 +50,27 @@ def hass_storage(hass_storage: dict[str, Any], meter_profile: Profile) -> dict[s
     return hass_storage
 
 
+@pytest.fixture
+def load_registries() -> bool:
+    """Start Home Assistant without its registries: the test loads them from the stored ones."""
+    return False
+
+
+async def _load_registries(hass: HomeAssistant) -> None:
+    """Load the registries from storage, as Home Assistant does when it starts."""
+    dr.async_setup(hass)
+    with (
+        patch("homeassistant.helpers.restore_state.RestoreStateData.async_setup_dump", return_value=None),
+        patch("homeassistant.helpers.restore_state.start.async_at_start"),
+    ):
+        for registry in (ar, cr, dr, er, fr, ir, lr, rs):
+            await registry.async_load(hass)
+    hass.data[bootstrap.DATA_REGISTRIES_LOADED] = None
+
+
 @pytest.mark.parametrize("meter_profile", list(Profile))
 async def test_entities_unchanged_after_upgrade(
     hass: HomeAssistant,
-    entity_registry: er.EntityRegistry,
     simulator: SimulatedMeter,
     port: Port,
     virtual_meter: VirtualMeter,
@@ -55,6 +83,7 @@ async def test_entities_unchanged_after_upgrade(
         if entity["platform"] == DOMAIN
     }
     assert old, "the stored registry holds the entities"
+    await _load_registries(hass)
     entry = MockConfigEntry(
         domain=DOMAIN,
         entry_id=f"entry_{meter_profile}",
@@ -67,7 +96,7 @@ async def test_entities_unchanged_after_upgrade(
     await hass.async_block_till_done()
 
     assert entry.state is ConfigEntryState.LOADED
-    now = {reg.unique_id: reg for reg in er.async_entries_for_config_entry(entity_registry, entry.entry_id)}
+    now = {reg.unique_id: reg for reg in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)}
     # The same registry entries, loaded, not made anew from today's names.
     assert {uid: reg.id for uid, reg in now.items()} == {uid: e["id"] for uid, e in old.items()}
     assert {uid: reg.entity_id for uid, reg in now.items()} == {uid: e["entity_id"] for uid, e in old.items()}
