@@ -737,6 +737,11 @@ class Clock:
         await self.meter.port.send(data)
         await self.read()
 
+    async def talk(self, data: bytes) -> None:
+        """Send bytes once the time they take on the line has passed, whether the reader took the last ones or not."""
+        await self.advance(len(data) * BITS_PER_BYTE / self.meter.simulator.baudrate)
+        await self.meter.port.send(data)
+
     async def read(self) -> None:
         """Move the clocks on until the reader took what waits on the line (it pauses between reads)."""
         line = self.meter.port

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant import bootstrap
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -26,7 +27,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
 from linky_tools.simulator import Profile, SimulatedMeter
 
-from .conftest import TITLES, Port, VirtualMeter, set_up_for_snapshot
+from .conftest import TITLES, Clock, Port, VirtualMeter
 
 # The entity and device registries of Linky Local 0.1.0, each simulated meter set up at the default level and read
 # until every entity existed (entry id `entry_<profile>`).
@@ -74,6 +75,7 @@ async def test_entities_unchanged_after_upgrade(
     simulator: SimulatedMeter,
     port: Port,
     virtual_meter: VirtualMeter,
+    freezer: FrozenDateTimeFactory,
     meter_profile: Profile,
 ) -> None:
     """Every entity 0.1.0 registered keeps its entity id, unique id and enabled state; none is added or renamed."""
@@ -91,9 +93,9 @@ async def test_entities_unchanged_after_upgrade(
         unique_id=simulator.serial,
         data={CONF_DEVICE: port.url, CONF_MODE: str(simulator.mode), CONF_BAUDRATE: simulator.baudrate},
     )
-    await set_up_for_snapshot(hass, entry, virtual_meter)
-    await virtual_meter.send_frames(hass, entry, 3)
-    await hass.async_block_till_done()
+    clock = Clock(hass, freezer, virtual_meter, entry)
+    await clock.set_up()
+    await clock.frames(120)  # two windows of the default level
 
     assert entry.state is ConfigEntryState.LOADED
     now = {reg.unique_id: reg for reg in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)}

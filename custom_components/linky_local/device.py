@@ -58,4 +58,4 @@ async def async_follow_kind(
             registry.async_update_device(device.id, model=names.get(kind.translation_key))
 
     follow()
-    return coordinator.async_add_listener(follow)
+    return coordinator.async_add_shape_listener(follow)

@@ -11,10 +11,9 @@ from homeassistant.core import callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import LinkyConfigEntry, LinkyCoordinator
+from .coordinator import LinkyConfigEntry, LinkyCoordinator, MeterSnapshot
 from .device import device_info, meter_id
 from .linky_tic import Group
 
@@ -24,31 +23,42 @@ def translation_key(label: str) -> str:
     return label.lower().replace("-", "_").replace("+", "_plus_")
 
 
-class LinkyEntity(CoordinatorEntity[LinkyCoordinator]):
-    """An entity of a meter's device, named by its translation key, that writes its state only when it changed."""
+class LinkyEntity(Entity):
+    """An entity of a meter's device, a view of the coordinator's snapshot, that writes its state when it changed."""
 
     _attr_has_entity_name = True
+    _attr_should_poll = False
 
     def __init__(self, coordinator: LinkyCoordinator, key: str) -> None:
         """Attach the entity to the meter's device; `key` makes its unique id."""
-        super().__init__(coordinator)
+        self.coordinator = coordinator
         entry = coordinator.config_entry
         self._attr_unique_id = f"{meter_id(entry)}_{key}"
         self._attr_device_info = device_info(entry)
-        self._shown = self._showing()
+        self._shown = self._showing(coordinator.data)
+
+    @property
+    def available(self) -> bool:
+        """Return whether the meter's frames are coming."""
+        return self.coordinator.data.receiving
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the coordinator's snapshots."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.coordinator.async_add_listener(self._snapshot_changed))
 
     @abstractmethod
-    def _read(self) -> object:
-        """Set the state attributes from the coordinator's latest data; return them, to tell a change."""
+    def _view(self, snapshot: MeterSnapshot) -> object:
+        """Set the state attributes from a snapshot; return them, to tell a change."""
 
-    def _showing(self) -> tuple[object, bool]:
-        value = self._read()
+    def _showing(self, snapshot: MeterSnapshot) -> tuple[object, bool]:
+        value = self._view(snapshot)
         return value, self.available
 
     @callback
-    def _handle_coordinator_update(self) -> None:
+    def _snapshot_changed(self) -> None:
         """Write the state when what the entity shows changed."""
-        shown = self._showing()
+        shown = self._showing(self.coordinator.data)
         report = self._report_again()
         if shown != self._shown:
             self._shown = shown
@@ -58,7 +68,7 @@ class LinkyEntity(CoordinatorEntity[LinkyCoordinator]):
             self.async_write_ha_state()
 
     def _report_again(self) -> bool:
-        """Tell whether to report the state again though it did not change; called at each update."""
+        """Tell whether to report the state again though it did not change; called at each snapshot."""
         return False
 
 
@@ -74,11 +84,13 @@ class LinkyEntityDescription(EntityDescription):
     """An entity made from one label's group; `key` is the unique id's suffix."""
 
     label: str
-    # Whether the label's value calls for the entity (a Tempo colour only on a Tempo contract...).
-    exists_fn: Callable[[Group], bool] = lambda _: True
+    # Whether the label's value calls for the entity (a Tempo colour only on a Tempo contract...); None: its presence.
+    exists_fn: Callable[[Group], bool] | None = None
     # The name and default the labels sent give the entity when it is first made (a supplier index named after its
     # tariff period); a registered one keeps its name, until the labels call for another (a new contract).
     adapt_fn: Callable[[Mapping[str, Group]], DescriptionChanges] | None = None
+    # The labels whose values `adapt_fn` reads, besides the entity's own.
+    adapted_by: tuple[str, ...] = ()
 
 
 class LinkyLabelEntity(LinkyEntity):
@@ -90,10 +102,6 @@ class LinkyLabelEntity(LinkyEntity):
         """Make the entity of a description."""
         self.entity_description = description
         super().__init__(coordinator, description.key)
-
-    def label_group(self) -> Group | None:
-        """Return the label's published group, None while there is none (not sent, or not published yet)."""
-        return self.coordinator.data.published.get(self.entity_description.label)
 
     def label_sent(self) -> bool:
         """Tell whether the meter still sends the label."""
@@ -109,6 +117,8 @@ def async_add_label_entities[D: LinkyEntityDescription](
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each description's entity when the meter first sends its label, or at once if it did before a restart.
+
+    Run when the labels the meter sends change, or the value of one that decides an entity's existence or name.
 
     An entity the privacy level does not publish (an instantaneous signal at `daily`) is not created, and leaves the
     entity registry; its recorded history stays in the database, and a finer level brings it back with its entity id.
@@ -148,7 +158,7 @@ def async_add_label_entities[D: LinkyEntityDescription](
         for label in pending.keys() & data.keys():
             waiting: list[D] = []
             for description in pending.pop(label):
-                if not description.exists_fn(data[label]):
+                if description.exists_fn is not None and not description.exists_fn(data[label]):
                     waiting.append(description)
                 elif description.adapt_fn is None:
                     new.append(description)
@@ -177,5 +187,23 @@ def async_add_label_entities[D: LinkyEntityDescription](
             named.clear()
             coordinator.hass.config_entries.async_schedule_reload(entry.entry_id)
 
+    shaping = {
+        label
+        for description in pending_or_named(pending, named)
+        for label in (
+            *((description.label,) if description.exists_fn is not None else ()),
+            *description.adapted_by,
+        )
+    }
     add_new()
-    entry.async_on_unload(coordinator.async_add_listener(add_new))
+    entry.async_on_unload(coordinator.async_add_shape_listener(add_new, shaping))
+
+
+def pending_or_named[D: LinkyEntityDescription](
+    pending: Mapping[str, list[D]], named: Mapping[str, tuple[D, str | None]]
+) -> Iterable[D]:
+    """Return the descriptions whose entity may still be created, or renamed."""
+    for descriptions in pending.values():
+        yield from descriptions
+    for description, _ in named.values():
+        yield description

@@ -118,6 +118,16 @@ def publishes(level: PrivacyLevel, label: str, kind: Signal) -> bool:
     return label not in LOAD_CURVE_POINTS and label not in TEN_MINUTE_MEANS
 
 
+def averages(level: PrivacyLevel, kind: Signal) -> bool:
+    """Tell whether a level publishes a signal as its mean per window."""
+    return level is not PrivacyLevel.LIVE and kind is Signal.INSTANTANEOUS
+
+
+def holds_last(level: PrivacyLevel, kind: Signal) -> bool:
+    """Tell whether a level publishes a signal's last value once per window: it stands until then after a restart."""
+    return level is not PrivacyLevel.LIVE and kind in {Signal.INDEX, Signal.SAMPLED}
+
+
 def finer_than(level: PrivacyLevel, other: PrivacyLevel) -> bool:
     """Tell whether a level publishes its signals more finely than another."""
     return _FINENESS.index(level) < _FINENESS.index(other)

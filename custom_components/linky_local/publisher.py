@@ -111,14 +111,6 @@ class Publisher:
         """Tell whether the label's entities exist at this level: `daily` has no instantaneous signal, no load curve."""
         return publishes(self.level, label, self.signal(label))
 
-    def averages(self, label: str) -> bool:
-        """Tell whether the label is published as a mean per window."""
-        return self.level is not PrivacyLevel.LIVE and self.signal(label) is Signal.INSTANTANEOUS
-
-    def restores(self, label: str) -> bool:
-        """Tell whether the label's last published value stands until its first window ends (after a restart)."""
-        return self.level is not PrivacyLevel.LIVE and self.signal(label) in {Signal.INDEX, Signal.SAMPLED}
-
     @property
     def groups(self) -> Mapping[str, Group]:
         """Return the published group of each label, means apart."""
@@ -138,9 +130,14 @@ class Publisher:
             self._schedule(next_boundary(self.level, now + CLOSE_LEAD))
         return self._stop
 
+    @property
+    def closes_at(self) -> datetime | None:
+        """Return when the current window closes; None at `live`, or before the first window opens."""
+        return None if self._boundary is None else self._boundary - CLOSE_LEAD
+
     @callback
-    def frame(self, groups: Mapping[str, Group], at: datetime) -> bool:
-        """Take the meter's values after a frame received at `at`; tell whether the entities have anything new."""
+    def receive(self, groups: Mapping[str, Group], at: datetime) -> bool:
+        """Take the meter's values after a frame that came at `at`; tell whether the entities have anything new."""
         if self.level is PrivacyLevel.LIVE:
             self._groups = groups
             return True
