@@ -94,7 +94,7 @@ def signal(spec: LabelSpec | None) -> Signal:
     if spec.sampled:
         return Signal.SAMPLED
     # Contract values and meter constants (subscribed current, maximum current) are states, not measurements.
-    if spec.quantity in _MEASUREMENTS and not spec.diagnostic:
+    if spec.quantity in _MEASUREMENTS and not spec.fixed:
         return Signal.INSTANTANEOUS
     return Signal.STATE
 

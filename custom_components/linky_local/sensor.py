@@ -47,6 +47,7 @@ from .linky_tic import (
     tariff_period,
     tempo_tomorrow,
 )
+from .policy import diagnostic, enabled_by_default, supplier_rank
 from .privacy import Signal, averages, holds_last, power_statistics, signal
 from .publisher import Mean
 
@@ -145,6 +146,8 @@ class LinkySensorEntityDescription(SensorEntityDescription, LinkyEntityDescripti
 def _label_description(spec: LabelSpec) -> LinkySensorEntityDescription:
     assert spec.quantity is not None
     measure = _MEASURES[spec.quantity]
+    is_diagnostic = diagnostic(spec)
+    rank = supplier_rank(spec)
     value_fn: Callable[[Group], SensorValue] = (
         _ENUM_VALUES[spec.label] if spec.quantity is Quantity.ENUM else _VALUES.get(spec.quantity, _integer)
     )
@@ -154,16 +157,16 @@ def _label_description(spec: LabelSpec) -> LinkySensorEntityDescription:
         translation_key=translation_key(spec.label),
         device_class=measure.device_class,
         # Contract values and meter constants need no long-term statistics.
-        state_class=None if spec.diagnostic else measure.state_class,
+        state_class=None if is_diagnostic else measure.state_class,
         native_unit_of_measurement=spec.unit,
         suggested_unit_of_measurement=measure.suggested_unit,
         suggested_display_precision=measure.precision,
         options=[option for option in spec.options if option != TempoColour.UNKNOWN] or None,
-        entity_category=EntityCategory.DIAGNOSTIC if spec.diagnostic else None,
-        entity_registry_enabled_default=spec.enabled,
+        entity_category=EntityCategory.DIAGNOSTIC if is_diagnostic else None,
+        entity_registry_enabled_default=enabled_by_default(spec),
         value_fn=value_fn,
-        adapt_fn=None if spec.supplier_rank is None else _supplier_index(spec.supplier_rank),
-        adapted_by=() if spec.supplier_rank is None else ("NGTF", "NTARF"),
+        adapt_fn=None if rank is None else _supplier_index(rank),
+        adapted_by=() if rank is None else ("NGTF", "NTARF"),
     )
 
 
@@ -249,7 +252,7 @@ def _peak_time(spec: LabelSpec) -> LinkySensorEntityDescription:
         label=spec.label,
         translation_key=f"{translation_key(spec.label)}_time",
         device_class=SensorDeviceClass.TIMESTAMP,
-        entity_registry_enabled_default=spec.enabled and not spec.three_phase,
+        entity_registry_enabled_default=enabled_by_default(spec) and not spec.three_phase,
         value_fn=_moment,
         event_fn=_peak,
     )
