@@ -25,6 +25,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
+from custom_components.linky_local.entity import LEGACY_TRANSLATION_KEYS
 from linky_tools.simulator import Profile, SimulatedMeter
 
 from .conftest import TITLES, Clock, Port, VirtualMeter
@@ -76,9 +77,10 @@ async def test_entities_unchanged_after_upgrade(
     port: Port,
     virtual_meter: VirtualMeter,
     freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
     meter_profile: Profile,
 ) -> None:
-    """Every entity 0.1.0 registered keeps its entity id, unique id and enabled state; none is added or renamed."""
+    """Every entity 0.1.0 registered keeps its entity id, unique id, name and enabled state; none is added."""
     old = {
         entity["unique_id"]: entity
         for entity in _stored(meter_profile)["core.entity_registry"]["data"]["entities"]
@@ -93,6 +95,8 @@ async def test_entities_unchanged_after_upgrade(
         unique_id=simulator.serial,
         data={CONF_DEVICE: port.url, CONF_MODE: str(simulator.mode), CONF_BAUDRATE: simulator.baudrate},
     )
+    reloads: list[str] = []
+    monkeypatch.setattr(hass.config_entries, "async_schedule_reload", reloads.append)
     clock = Clock(hass, freezer, virtual_meter, entry)
     await clock.set_up()
     await clock.frames(120)  # two windows of the default level
@@ -103,5 +107,11 @@ async def test_entities_unchanged_after_upgrade(
     assert {uid: reg.id for uid, reg in now.items()} == {uid: e["id"] for uid, e in old.items()}
     assert {uid: reg.entity_id for uid, reg in now.items()} == {uid: e["entity_id"] for uid, e in old.items()}
     assert {uid: reg.disabled_by for uid, reg in now.items()} == {uid: e["disabled_by"] for uid, e in old.items()}
+    # Translation keys are named after meaning now; each entity keeps its name, and nothing was renamed or reloaded.
+    assert {uid: reg.translation_key for uid, reg in now.items()} == {
+        uid: LEGACY_TRANSLATION_KEYS.get(e["translation_key"], e["translation_key"]) for uid, e in old.items()
+    }
+    assert {uid: reg.original_name for uid, reg in now.items()} == {uid: e["original_name"] for uid, e in old.items()}
+    assert not reloads
     for unique_id, reg in now.items():
         assert hass.states.get(reg.entity_id) is not None or reg.disabled_by is not None, unique_id

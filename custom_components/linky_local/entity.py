@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import TypedDict
+from typing import Final, TypedDict
 
 from homeassistant.core import callback
 from homeassistant.helpers import entity_registry as er
@@ -18,9 +18,94 @@ from .device import device_info, meter_id
 from .linky_tic import Group
 
 
-def translation_key(label: str) -> str:
-    """Return the translation key of a label's entity: `SMAXSN-1` → `smaxsn_1`, `NJOURF+1` → `njourf_plus_1`."""
+def label_key(label: str) -> str:
+    """Return a label as a key: `SMAXSN-1` → `smaxsn_1`, `NJOURF+1` → `njourf_plus_1` (0.1.0's translation keys)."""
     return label.lower().replace("-", "_").replace("+", "_plus_")
+
+
+def _phases(key: str, labels: str) -> dict[str, str]:
+    """Name a label's phases 1 to 3 after its own key: IRMS1 → current_phase_1."""
+    return {f"{labels}{n}": f"{key}_phase_{n}" for n in (1, 2, 3)}
+
+
+def _maxima(label: str, key: str) -> dict[str, str]:
+    """Name today's and yesterday's maxima of a power, and the times they were reached."""
+    return {
+        label: f"{key}_today",
+        f"{label}-1": f"{key}_yesterday",
+        f"{label}_time": f"{key}_time",
+        f"{label}-1_time": f"{key}_time_yesterday",
+    }
+
+
+# The translation key of each label's entity, named after what it means; a label absent here (no entity of its own)
+# keeps its key, which words it in the privacy ledger.
+TRANSLATION_KEYS: Final[dict[str, str]] = {
+    "BASE": "base_index",
+    "HCHC": "off_peak_index",
+    "HCHP": "peak_index",
+    "EJPHN": "ejp_normal_hours_index",
+    "EJPHPM": "ejp_mobile_peak_index",
+    **{
+        f"BBR{period}J{colour[0].upper()}": f"{colour}_day_{name}_index"
+        for colour in ("blue", "white", "red")
+        for period, name in (("HC", "off_peak"), ("HP", "peak"))
+    },
+    "OPTARIF": "tariff_option",
+    "PTEC": "tariff_period",
+    "DEMAIN": "tempo_colour_tomorrow",
+    "PEJP": "ejp_pre_notice",
+    "ISOUSC": "subscribed_current",
+    "IINST": "current",
+    **_phases("current", "IINST"),
+    "IMAX": "maximum_current",
+    **_phases("maximum_current", "IMAX"),
+    "ADPS": "overrun_warning",
+    **{f"ADIR{n}": f"overrun_phase_{n}" for n in (1, 2, 3)},
+    "PAPP": "apparent_power",
+    "PMAX": "max_three_phase_power_yesterday",
+    "HHPHC": "schedule_group",
+    "MOTDETAT": "status_word",
+    "PPOT": "phase_presence",
+    "VTIC": "tic_version",
+    "DATE": "meter_clock",
+    "NGTF": "tariff_calendar",
+    "LTARF": "tariff_label",
+    "EAST": "energy_withdrawn",
+    **{f"EASF{n:02}": f"supplier_index_{n}" for n in range(1, 11)},
+    **{f"EASD{n:02}": f"distributor_index_{n}" for n in range(1, 5)},
+    "EAIT": "energy_injected",
+    **{f"ERQ{n}": f"reactive_energy_q{n}" for n in range(1, 5)},
+    **_phases("rms_current", "IRMS"),
+    **_phases("rms_voltage", "URMS"),
+    "PREF": "reference_power",
+    "PCOUP": "cut_off_power",
+    "SINSTS": "power_withdrawn",
+    **_phases("power_withdrawn", "SINSTS"),
+    **_maxima("SMAXSN", "max_power"),
+    **{key: value for n in (1, 2, 3) for key, value in _maxima(f"SMAXSN{n}", f"max_power_phase_{n}").items()},
+    "SINSTI": "power_injected",
+    **_maxima("SMAXIN", "max_power_injected"),
+    "CCASN": "load_curve",
+    "CCASN-1": "previous_load_curve",
+    "CCAIN": "injection_curve",
+    "CCAIN-1": "previous_injection_curve",
+    **_phases("mean_voltage", "UMOY"),
+    **{f"DPM{n}": f"mobile_peak_{n}_start" for n in (1, 2, 3)},
+    **{f"FPM{n}": f"mobile_peak_{n}_end" for n in (1, 2, 3)},
+    "MSG1": "supplier_message",
+    "MSG2": "supplier_short_message",
+    "NTARF": "index_in_use",
+    "NJOURF": "day_profile_today",
+    "NJOURF+1": "day_profile_tomorrow",
+}
+# 0.1.0 named a label's entity after the label: its key as the registry holds it, to the key named after meaning.
+LEGACY_TRANSLATION_KEYS: Final = {label_key(label): key for label, key in TRANSLATION_KEYS.items()}
+
+
+def translation_key(label: str) -> str:
+    """Return the translation key of a label's entity (or a derived one, `SMAXSN_time`), named after its meaning."""
+    return TRANSLATION_KEYS.get(label) or label_key(label)
 
 
 class LinkyEntity(Entity):
@@ -147,6 +232,7 @@ def async_add_label_entities[D: LinkyEntityDescription](
             restored.append(description)
         else:
             key = reg.translation_key or description.translation_key
+            key = LEGACY_TRANSLATION_KEYS.get(key, key) if key else key
             named[unique_id] = (description, key)
             restored.append(replace(description, translation_key=key))
     async_add_entities([entity(coordinator, description) for description in restored])

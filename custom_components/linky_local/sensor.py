@@ -250,7 +250,7 @@ def _peak_time(spec: LabelSpec) -> LinkySensorEntityDescription:
     return LinkySensorEntityDescription(
         key=f"{spec.label}_time",
         label=spec.label,
-        translation_key=f"{translation_key(spec.label)}_time",
+        translation_key=translation_key(f"{spec.label}_time"),
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_registry_enabled_default=enabled_by_default(spec) and not spec.three_phase,
         value_fn=_moment,
