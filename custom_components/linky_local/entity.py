@@ -222,7 +222,7 @@ def async_add_label_entities[D: LinkyEntityDescription](
     for description in descriptions:
         unique_id = f"{meter_id(entry)}_{description.key}"
         reg = registered.get(unique_id)
-        if not coordinator.publisher.creates(description.label):
+        if not coordinator.publisher.publishes(description.label):
             if reg is not None:
                 registry.async_remove(reg.entity_id)
             continue

@@ -107,8 +107,8 @@ class Publisher:
         """Return what a label's value is for the publisher."""
         return signal(self._specs.get(label))
 
-    def creates(self, label: str) -> bool:
-        """Tell whether the label's entities exist at this level: `daily` has no instantaneous signal, no load curve."""
+    def publishes(self, label: str) -> bool:
+        """Tell whether this level publishes a label, so that its entities exist: `daily` has no instantaneous signal."""
         return publishes(self.level, label, self.signal(label))
 
     @property
