@@ -8,7 +8,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.linky_local.coordinator import READ_BEFORE_CLOSE, READ_PAUSE, LinkState
+from custom_components.linky_local.coordinator import READ_BEFORE_CLOSE, READ_PAUSE, LinkState, MeterSnapshot
 from custom_components.linky_local.linky_tic import Decoder, Mode, longest_pause
 from custom_components.linky_local.privacy import PrivacyLevel, next_boundary
 from custom_components.linky_local.publisher import CLOSE_LEAD
@@ -124,3 +124,23 @@ async def test_a_failing_entity_leaves_the_port_open(
     [error] = errors_logged(caplog)
     assert "an entity failed to show the meter's values" in error
     assert timeline.coordinator.unexpected_errors >= 2
+
+
+@pytest.mark.parametrize("meter_profile", [Profile.STANDARD_MONO])
+@pytest.mark.parametrize("privacy_level", [PrivacyLevel.LIVE])
+async def test_a_frame_calls_only_the_views_of_what_it_changed(
+    hass: HomeAssistant, running: MockConfigEntry, timeline: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At `live` each frame calls the entities of the labels whose value changed, not every entity of the meter."""
+    called: list[str] = []
+    original = LinkySensor._view
+
+    def counted(self: LinkySensor, snapshot: MeterSnapshot) -> object:
+        called.append(self.entity_id)
+        return original(self, snapshot)
+
+    monkeypatch.setattr(LinkySensor, "_view", counted)
+    sent = await timeline.frames(30)
+
+    assert "sensor.linky_reference_power" not in called  # PREF: the same in every frame
+    assert called.count("sensor.linky_apparent_power") >= sent / 2  # SINSTS moves

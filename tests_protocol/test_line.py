@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from custom_components.linky_local.tic import Frame, Mode
-from custom_components.linky_local.tic.line import LineProtocol, longest_pause
+from linky_tic import Frame, Mode
+from linky_tic.line import LineProtocol, longest_pause
 from linky_tools.simulator import Profile, SimulatedMeter
 
 

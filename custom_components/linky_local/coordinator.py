@@ -130,6 +130,7 @@ class LinkyCoordinator:
         filter_line_payloads()  # serialx's debug records carry the line's bytes, identifiers included
         self._lost_logged = False
         self._listeners: list[CALLBACK_TYPE] = []
+        self._label_listeners: dict[str, list[CALLBACK_TYPE]] = {}
         self._shape_listeners: list[CALLBACK_TYPE] = []
         # Labels whose value, not only their presence, decides which entities exist or how they are named.
         self._shaping: dict[str, int] = {}
@@ -167,9 +168,15 @@ class LinkyCoordinator:
         )
 
     @callback
-    def async_add_listener(self, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
-        """Call `update` each time the snapshot changes; return what stops it."""
-        return self._subscribe(self._listeners, update)
+    def async_add_listener(self, update: CALLBACK_TYPE, label: str | None = None) -> CALLBACK_TYPE:
+        """Call `update` each time the snapshot changes (a view of one `label`: when what it shows may have changed).
+
+        A view of a label is not called when a frame changed only other labels' values; it is when the link's state,
+        the labels sent or a window changed. Return what stops the calls.
+        """
+        if label is None:
+            return self._subscribe(self._listeners, update)
+        return self._subscribe(self._label_listeners.setdefault(label, []), update)
 
     @callback
     def async_add_shape_listener(self, changed: CALLBACK_TYPE, values_of: Iterable[str] = ()) -> CALLBACK_TYPE:
@@ -271,10 +278,12 @@ class LinkyCoordinator:
         shape = tuple(groups.get(label) for label in self._shaping)
         reshaped = labels_changed or shape != self._shape
         self._shape = shape
-        if new or back or reshaped:
+        if back or reshaped:
             self._show()
+        elif new:
+            self._show(everything=False)
         if reshaped:
-            self._tell(self._shape_listeners)
+            self._tell(list(self._shape_listeners))
         self.health.frame_received(at)
 
     @callback
@@ -303,10 +312,11 @@ class LinkyCoordinator:
         self.health.check()
 
     @callback
-    def _show(self) -> None:
-        """Build the snapshot of what the entities show, and tell them."""
+    def _show(self, *, everything: bool = True) -> None:
+        """Build the snapshot of what the entities show, and tell them: all, or those of labels whose value changed."""
         stats = self.decoder.stats
-        self.data = MeterSnapshot(
+        before = self.data.published
+        self.data = data = MeterSnapshot(
             mode=self.mode,
             level=self.publisher.level,
             link_state=self.link_state,
@@ -318,11 +328,16 @@ class LinkyCoordinator:
             last_frame_at=self.last_frame_at,
             other_meter=self.meter_watch.other is not None,
         )
-        self._tell(self._listeners)
+        if everything:
+            self._tell([*self._listeners, *(view for views in self._label_listeners.values() for view in views)])
+            return
+        views = self._label_listeners
+        changed = [label for label, group in data.published.items() if label in views and before.get(label) != group]
+        self._tell([*self._listeners, *(view for label in changed for view in views[label])])
 
     def _tell(self, listeners: list[CALLBACK_TYPE]) -> None:
         """Call each listener; one that fails (an entity's state write) is logged and stops nobody else."""
-        for listener in tuple(listeners):
+        for listener in listeners:
             try:
                 listener()
             except Exception as err:  # noqa: BLE001 - a failing entity must not stop the others, nor the reader

@@ -113,6 +113,8 @@ class LinkyEntity(Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    # The label the entity is a view of; None: of the whole snapshot (the link's state, its counters).
+    _label: str | None = None
 
     def __init__(self, coordinator: LinkyCoordinator, key: str) -> None:
         """Attach the entity to the meter's device; `key` makes its unique id."""
@@ -130,7 +132,7 @@ class LinkyEntity(Entity):
     async def async_added_to_hass(self) -> None:
         """Follow the coordinator's snapshots."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.coordinator.async_add_listener(self._snapshot_changed))
+        self.async_on_remove(self.coordinator.async_add_listener(self._snapshot_changed, self._label))
 
     @abstractmethod
     def _view(self, snapshot: MeterSnapshot) -> object:
@@ -186,6 +188,7 @@ class LinkyLabelEntity(LinkyEntity):
     def __init__(self, coordinator: LinkyCoordinator, description: LinkyEntityDescription) -> None:
         """Make the entity of a description."""
         self.entity_description = description
+        self._label = description.label
         super().__init__(coordinator, description.key)
 
     def label_sent(self) -> bool:
