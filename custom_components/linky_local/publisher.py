@@ -102,10 +102,13 @@ class Publisher:
         self._boundary: datetime | None = None
         self._exact_until: datetime | None = None
         self._cancel_close: CALLBACK_TYPE | None = None
+        self._signals: dict[str, Signal] = {}
 
     def signal(self, label: str) -> Signal:
-        """Return what a label's value is for the publisher."""
-        return signal(self._specs.get(label))
+        """Return what a label's value is for the publisher (found once per label)."""
+        if (kind := self._signals.get(label)) is None:
+            kind = self._signals[label] = signal(self._specs.get(label))
+        return kind
 
     def publishes(self, label: str) -> bool:
         """Tell whether this level publishes a label, so that its entities exist: `daily` has no instantaneous signal."""
