@@ -144,3 +144,37 @@ async def test_a_frame_calls_only_the_views_of_what_it_changed(
 
     assert "sensor.linky_reference_power" not in called  # PREF: the same in every frame
     assert called.count("sensor.linky_apparent_power") >= sent / 2  # SINSTS moves
+
+
+@pytest.mark.parametrize("meter_profile", [Profile.HISTORIC_BASE, Profile.STANDARD_MONO])
+@pytest.mark.parametrize("privacy_level", [PrivacyLevel.LIVE])
+async def test_live_reads_twice_a_frame_and_at_most_a_pause_late(
+    hass: HomeAssistant, timeline: Clock, memory_line: MemoryLine
+) -> None:
+    """At `live` the pause stretches to a frame period after each frame: about two reads a frame, none late."""
+    await timeline.set_up()
+    line = timeline.coordinator.line
+    reads: list[float] = []
+    original = line.data_received
+
+    def counted(data: bytes) -> None:
+        reads.append(timeline.moment.timestamp())
+        original(data)
+
+    line.data_received = counted  # type: ignore[method-assign]
+    ends: list[float] = []
+    frames = timeline.coordinator.decoder.stats.frames
+    end = timeline.now + 120
+    while timeline.now < end:
+        frame = timeline.next_frame()
+        for start in range(0, len(frame), 32):  # as an adapter delivers a line: a few bytes at a time
+            await timeline.talk(frame[start : start + 32])
+        ends.append(timeline.moment.timestamp())
+    await timeline.read()
+
+    assert timeline.coordinator.decoder.stats.frames - frames == len(ends)
+    assert memory_line.opened == 1
+    assert len(reads) <= 2.5 * len(ends)
+    assert line.frame_period is not None
+    late = [min(read for read in reads if read >= sent - 1e-6) - sent for sent in ends[5:]]
+    assert max(late) <= READ_PAUSE[PrivacyLevel.LIVE] + 1e-3

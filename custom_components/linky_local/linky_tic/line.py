@@ -29,6 +29,10 @@ LINE_BITS_PER_BYTE: Final = 10
 BUFFER_SHARE: Final = 0.5
 
 
+# The longest a pause is stretched after a frame, whatever period the reads measured.
+MAX_FRAME_PAUSE: Final = 2.0
+
+
 def longest_pause(baudrate: int) -> float:
     """Return the longest pause between two reads that loses no byte at `baudrate`: ~17 s at 1200, ~2 s at 9600."""
     return BUFFER_SHARE * KERNEL_BUFFER_BYTES * LINE_BITS_PER_BYTE / baudrate
@@ -63,12 +67,16 @@ class LineProtocol(asyncio.Protocol):
         self._silence: asyncio.TimerHandle | None = None
         self._silence_seconds = 0.0
         self._session_start = self._read_at
+        # The time between two frames, as the reads that completed them saw it; None until two came.
+        self.frame_period: float | None = None
+        self._framed_at: float | None = None
         self.ended: asyncio.Future[str] = loop.create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Start a session on a newly opened port."""
         self._transport = cast("asyncio.ReadTransport", transport)
         self._read_at = self._session_start = self._loop.time()
+        self._framed_at = None
         if self.ended.done():
             self.ended = self._loop.create_future()
 
@@ -95,11 +103,29 @@ class LineProtocol(asyncio.Protocol):
                 _LOGGER.debug("This transport cannot pause its reading: reading bytes as they come")
                 self.pause = 0.0
                 return
-            pause = self.pause
+            pause = self._pause_after(len(frames), at)
             if self._read_by is not None and 0 < self._read_by - at < pause:
                 pause = self._read_by - at
             self._resume_at = at + pause
             self._resume = self._loop.call_later(pause, self._resume_reading)
+
+    def _pause_after(self, frames: int, at: float) -> float:
+        """Return how long to leave the port unread after a read at `at` that completed `frames` frames.
+
+        A short pause (`live`) is stretched after a frame: the next one cannot end before about a frame period has
+        passed, so the port is read again one pause before then, and every pause after that until it comes.
+        """
+        if frames:
+            if self._framed_at is not None:
+                gap = (at - self._framed_at) / frames
+                if self.frame_period is None:
+                    self.frame_period = gap
+                elif gap < 2 * self.frame_period:  # not a frame lost, nor a session's first
+                    self.frame_period += (gap - self.frame_period) / 8
+            self._framed_at = at
+            if self.frame_period is not None and self.frame_period - self.pause > self.pause:
+                return min(self.frame_period - self.pause, MAX_FRAME_PAUSE)
+        return self.pause
 
     def read_by(self, when: float) -> None:
         """Read what waits on the port by `when` (the loop's time), however long the pause: before a window closes."""
