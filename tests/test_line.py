@@ -8,7 +8,13 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.linky_local.coordinator import READ_BEFORE_CLOSE, READ_PAUSE, LinkState, MeterSnapshot
+from custom_components.linky_local.coordinator import (
+    READ_BEFORE_BOUNDARY,
+    READ_BEFORE_CLOSE,
+    READ_PAUSE,
+    LinkState,
+    MeterSnapshot,
+)
 from custom_components.linky_local.linky_tic import Decoder, Mode, longest_pause
 from custom_components.linky_local.privacy import PrivacyLevel, next_boundary
 from custom_components.linky_local.publisher import CLOSE_LEAD
@@ -82,6 +88,11 @@ async def test_no_frame_lost_reading_in_batches(
         and abs((boundary := next_boundary(PrivacyLevel.MINUTE, fired)) - CLOSE_LEAD - fired) < timedelta(seconds=0.01)
     ]
     assert len(published) >= 4
+    # The last state written before each boundary is the last index the meter sent before the line's last read.
+    for boundary in {boundary for _, _, boundary in published}:
+        before = [state for state, fired in written if fired < boundary and state not in {"unknown", "unavailable"}]
+        last_read = boundary.timestamp() - READ_BEFORE_BOUNDARY
+        assert round(float(before[-1]) * 1000) == max(total for moment, total in sent if moment <= last_read + 1e-6)
     for state, _, boundary in published:
         closed_at = (boundary - CLOSE_LEAD).timestamp()
         # Every frame sent before the window's last read is in it; one sent after it, only if the line was reading.

@@ -59,19 +59,19 @@ async def test_each_frame_is_handed_over_with_the_time_it_ended() -> None:
     line.stop()
 
 
-async def test_a_window_closing_brings_the_next_read_forward() -> None:
-    """`read_by` moves a pending resume earlier, never later."""
+async def test_a_window_closing_reads_at_once() -> None:
+    """`read_now` resumes a paused port at once; on a port being read it does nothing."""
     loop = asyncio.get_running_loop()
     line = LineProtocol(loop, Mode.HISTORIC, lambda frame, at: None, pause=15.0)
-    line.connection_made(Transport())
+    transport = Transport()
+    line.connection_made(transport)
     line.data_received(frames_of(1))
-    assert line._resume is not None
-    resume = line._resume.when()
-    line.read_by(loop.time() + 2.0)
-    assert line._resume.when() < resume - 10
-    earlier = line._resume.when()
-    line.read_by(loop.time() + 5.0)
-    assert line._resume.when() == earlier
+    assert transport.paused
+    line.read_now()
+    assert not transport.paused
+    assert line._resume is None
+    line.read_now()
+    assert not transport.paused
     line.stop()
 
 

@@ -38,7 +38,7 @@ from .linky_tic import (
 )
 from .meter_change import MeterWatch
 from .privacy import PrivacyLevel, privacy_level
-from .publisher import Mean, Publisher
+from .publisher import CLOSE_LEAD, Mean, Publisher
 from .redaction import filter_line_payloads
 from .values import MeterValues
 
@@ -58,8 +58,10 @@ READ_PAUSE: Final[dict[PrivacyLevel, float]] = {
     PrivacyLevel.HALF_HOURLY: 15.0,
     PrivacyLevel.DAILY: 15.0,
 }
-# A window's last read comes this long before the window closes.
+# A window's reads, whatever the pause: this long before it closes (for its means and indexes), and this long before
+# its boundary (for an index that changed since: published at once, in the hour or the day it belongs to).
 READ_BEFORE_CLOSE: Final = 0.2
+READ_BEFORE_BOUNDARY: Final = 0.05
 
 type LinkyConfigEntry = ConfigEntry[LinkyCoordinator]
 
@@ -129,6 +131,7 @@ class LinkyCoordinator:
         self.publisher = Publisher(hass, self.mode, level, self._windows_closed, max_hold=self._silence)
         filter_line_payloads()  # serialx's debug records carry the line's bytes, identifiers included
         self._lost_logged = False
+        self._reads: list[asyncio.TimerHandle] = []
         self._listeners: list[CALLBACK_TYPE] = []
         self._label_listeners: dict[str, list[CALLBACK_TYPE]] = {}
         self._shape_listeners: list[CALLBACK_TYPE] = []
@@ -162,6 +165,7 @@ class LinkyCoordinator:
         self.config_entry.async_on_unload(self.health.async_start())
         self.config_entry.async_on_unload(self.meter_watch.async_start())
         self.config_entry.async_on_unload(self.publisher.async_start())
+        self.config_entry.async_on_unload(self._cancel_reads)
         self._read_before_close()
         self.config_entry.async_create_background_task(
             self.hass, self._run(transport), f"{DOMAIN} reader {self.config_entry.entry_id}"
@@ -294,10 +298,25 @@ class LinkyCoordinator:
 
     @callback
     def _read_before_close(self) -> None:
-        """Have the line read what waits on the port just before the next window closes."""
+        """Have the line read what waits on the port just before the next window closes, and before it ends.
+
+        Called as the previous window closes: its own last read, before its boundary, is still to come.
+        """
         if (closes_at := self.publisher.closes_at) is not None:
-            wait = (closes_at - dt_util.utcnow()).total_seconds() - READ_BEFORE_CLOSE
-            self.line.read_by(self.hass.loop.time() + wait)
+            wait = (closes_at - dt_util.utcnow()).total_seconds()
+            self._reads = [
+                *self._reads[-2:],
+                self.hass.loop.call_later(max(0.0, wait - READ_BEFORE_CLOSE), self.line.read_now),
+                self.hass.loop.call_later(
+                    max(0.0, wait + CLOSE_LEAD.total_seconds() - READ_BEFORE_BOUNDARY), self.line.read_now
+                ),
+            ]
+
+    @callback
+    def _cancel_reads(self) -> None:
+        for handle in self._reads:
+            handle.cancel()
+        self._reads = []
 
     @callback
     def _lost(self, reason: str) -> None:

@@ -61,8 +61,6 @@ class LineProtocol(asyncio.Protocol):
         self.monitor = LineMonitor(self.decoder, loop.time())
         self._transport: asyncio.ReadTransport | None = None
         self._read_at = loop.time()
-        self._read_by: float | None = None
-        self._resume_at = 0.0
         self._resume: asyncio.TimerHandle | None = None
         self._silence: asyncio.TimerHandle | None = None
         self._silence_seconds = 0.0
@@ -103,11 +101,7 @@ class LineProtocol(asyncio.Protocol):
                 _LOGGER.debug("This transport cannot pause its reading: reading bytes as they come")
                 self.pause = 0.0
                 return
-            pause = self._pause_after(len(frames), at)
-            if self._read_by is not None and 0 < self._read_by - at < pause:
-                pause = self._read_by - at
-            self._resume_at = at + pause
-            self._resume = self._loop.call_later(pause, self._resume_reading)
+            self._resume = self._loop.call_later(self._pause_after(len(frames), at), self._resume_reading)
 
     def _pause_after(self, frames: int, at: float) -> float:
         """Return how long to leave the port unread after a read at `at` that completed `frames` frames.
@@ -127,13 +121,11 @@ class LineProtocol(asyncio.Protocol):
                 return min(self.frame_period - self.pause, MAX_FRAME_PAUSE)
         return self.pause
 
-    def read_by(self, when: float) -> None:
-        """Read what waits on the port by `when` (the loop's time), however long the pause: before a window closes."""
-        self._read_by = when
-        if self._resume is not None and when < self._resume_at:
+    def read_now(self) -> None:
+        """Read what waits on the port now, however long the pause: as a window closes, and just before it ends."""
+        if self._resume is not None:
             self._resume.cancel()
-            self._resume_at = when
-            self._resume = self._loop.call_later(max(0.0, when - self._loop.time()), self._resume_reading)
+            self._resume_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
         """End the session: the far end closed the stream, or reading failed (not once the session was stopped)."""
