@@ -1,9 +1,8 @@
 """Repair issues of a meter's line: what the line diagnosis finds, told in words the user can act on.
 
-The line's LineMonitor (tic/diagnosis.py) watches what it reads; LineHealth asks it for a diagnosis at a frame (at
-most every CHECK_SECONDS) and every CHECK_INTERVAL, so that silence and garbage are noticed while no frame arrives,
-and raises or clears one repair issue per problem. An issue clears by itself once
-the line no longer shows its problem.
+The line's LineMonitor (linky_tic/diagnosis.py) watches what it reads; LineHealth asks it for a diagnosis at each
+frame and every CHECK_INTERVAL, so that silence and garbage are noticed while no frame arrives, and raises or clears
+one repair issue per problem. An issue clears by itself once the line no longer shows its problem.
 
 What needs no action of the household is not a repair: an adapter that damages control bytes (values are still read)
 and a historic meter on a base contract sending only its total index (what it should send) are notices, counted for
@@ -29,8 +28,6 @@ _LOGGER = logging.getLogger(__name__)
 
 # The line is checked at least this often while nothing arrives: the diagnosis needs a call every minute.
 CHECK_INTERVAL: Final = timedelta(seconds=30)
-# While no issue is raised, frames trigger a check at most this often (seconds): a problem takes a window to show.
-CHECK_SECONDS: Final = 10.0
 LEARN_MORE_URL: Final = "https://github.com/linky-local/linky_local#troubleshooting"
 # Problems of the line's quality: once raised, they clear only when valid frames show a good line again, not while
 # the reader waits between two attempts to reopen the port and the line shows nothing either way.
@@ -90,7 +87,6 @@ class LineHealth:
         self.issues: dict[Problem, Issue] = {}
         self.diagnosis: Diagnosis | None = None
         self.notices: dict[str, Notice] = {key: Notice() for key in _NOTICE_LOG}
-        self._next_check = 0.0
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
@@ -107,9 +103,8 @@ class LineHealth:
         return stop
 
     def frame_received(self, at: float) -> None:
-        """Check the line at a frame received at `at` (the loop's time) when a check is due, or an issue is raised."""
-        if at >= self._next_check or self.issues:
-            self._check(at)
+        """Check the line at a frame received at `at` (the loop's time): what it shows clears or raises at once."""
+        self._check(at)
 
     @callback
     def check(self) -> None:
@@ -121,7 +116,6 @@ class LineHealth:
         self.check()
 
     def _check(self, at: float) -> None:
-        self._next_check = at + CHECK_SECONDS
         self.diagnosis = diagnosis = self.monitor.diagnose(at)
         wanted: dict[Problem, Issue] = {}
         noticed: set[str] = set()
