@@ -37,7 +37,7 @@ from syrupy.assertion import SnapshotAssertion
 # `custom_components` package first and never sees ours.
 import custom_components.linky_local  # noqa: F401
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
-from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
+from custom_components.linky_local.coordinator import READ_PAUSE, LinkState, LinkyCoordinator
 from custom_components.linky_local.linky_tic import Group, Mode
 from custom_components.linky_local.linky_tic.guard import FIRST_VALUE_FRAMES
 from custom_components.linky_local.linky_tic.link import (
@@ -562,6 +562,16 @@ def frozen_wall_clock() -> Generator[None]:
     """Stop the wall clock at START, for timestamps in snapshots; the event loop's clock runs on, for real I/O."""
     with freeze_time(START, ignore=["asyncio"]):
         yield
+
+
+@pytest.fixture
+def reading_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read each frame as it comes at every level: for tests that place frames at exact moments (`Clock.send_at`).
+
+    At the coarser levels the reader leaves the port unread for seconds; tests/test_line.py reads in batches.
+    """
+    for level in PrivacyLevel:
+        monkeypatch.setitem(READ_PAUSE, level, 0.0)
 
 
 @pytest.fixture
