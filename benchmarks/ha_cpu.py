@@ -376,10 +376,13 @@ def report(contenders: list[Contender], seconds: float) -> None:
                 f"95th percentile {ordered[int(0.95 * (len(ordered) - 1))] * 1000:.0f} ms ({len(ordered)} states)"
             )
     teleinfo = {name.split(" core")[0]: cpu for name, cpu in results.items() if name.endswith("core teleinfo")}
+    writers = {name.split(" state")[0]: cpu for name, cpu in results.items() if name.endswith("state writes alone")}
     for name, cpu in results.items():
         prefix = name.split(" Linky Local")[0]
         if "Linky Local" in name and prefix in teleinfo and teleinfo[prefix] > 0:
             print(f"  ratio {name}: {cpu / teleinfo[prefix]:.2f} of core teleinfo's")
+        if name.endswith("Linky Local, live") and writers.get(prefix, 0) > 0:
+            print(f"  ratio {name}: {cpu / writers[prefix]:.2f} of the state writes alone")
 
 
 def _idle(contenders: list[Contender], contender: Contender) -> list[float]:

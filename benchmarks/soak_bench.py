@@ -11,7 +11,7 @@ A meter sends about 400,000 frames a week, too many for a few minutes. Here each
 clock on by SOAK_FRAME_SECONDS (10 s: 60,480 frames a week), so that its indexes, tariff periods, Tempo days and
 horodates go through a week; Home Assistant's clocks move on by a real frame period (1.5 s) per frame, because the
 reader declares the meter lost after 4.5 s without a valid frame: one frame lost to a fault must not make it lost.
-The reader pauses its reading after each read (coordinator.READ_PAUSE, 0.25 s at the live level the entry runs at):
+The reader pauses its reading after each read (coordinator.READ_PAUSE, 0.2 s at the live level the entry runs at, longer after a frame):
 the frame period is longer, so each frame comes in one read, as soon as it is sent.
 Every six simulated hours (SOAK_EPISODE_HOURS): a burst of garbage, an index with a valid checksum and a wrong value,
 a minute and a half of a tty not in raw mode (its repair raised, then cleared), and eleven minutes of silence on Home

@@ -231,15 +231,12 @@ async def _read_line(url: str, mode: Mode | None) -> None:
         file=sys.stderr,
         flush=True,
     )
-    decoder = Decoder(mode)
     lines = _JsonLines()
 
-    def print_frames(data: bytes) -> int:
-        frames = decoder.feed(data)
-        _write_frames(lines, frames, decoder.stats)
-        return len(frames)
+    def print_frame(frame: Frame, _at: float) -> None:
+        _write_frames(lines, [frame], line.decoder.stats)
 
-    line = LineProtocol(asyncio.get_running_loop(), print_frames, pause=0)
+    line = LineProtocol(asyncio.get_running_loop(), mode, print_frame, pause=0)
     transport = await connect_tic(url, detection.baudrate, lambda: line)
     try:
         line.watch_silence(FRAME_PERIOD[detection.mode] * SILENT_PERIODS)

@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from custom_components.linky_local.entity import translation_key  # noqa: E402
-from linky_tic import CATALOGUE, LabelSpec, Mode, PrivacyClass, Quantity  # noqa: E402
+
+# The integration's own copy of the library: the policy compares the catalogue's enums by identity.
+from custom_components.linky_local.linky_tic import CATALOGUE, LabelSpec, Mode, PrivacyClass, Quantity  # noqa: E402
+from custom_components.linky_local.policy import diagnostic, enabled_by_default, supplier_rank  # noqa: E402
 
 ENTITIES = ROOT / "docs" / "entities.md"
 STRINGS = ROOT / "custom_components" / "linky_local" / "strings.json"
@@ -56,9 +59,9 @@ def _only_on(spec: LabelSpec) -> str:
 def _enabled(spec: LabelSpec) -> str:
     if spec.quantity is None:
         return ""
-    if spec.supplier_rank is not None:
+    if supplier_rank(spec) is not None:
         return "if the contract uses it"
-    return ("yes" if spec.enabled else "no") + (", diagnostic" if spec.diagnostic else "")
+    return ("yes" if enabled_by_default(spec) else "no") + (", diagnostic" if diagnostic(spec) else "")
 
 
 def mode_table(mode: Mode, names: dict[str, dict[str, str]]) -> str:

@@ -37,7 +37,7 @@ from syrupy.assertion import SnapshotAssertion
 # `custom_components` package first and never sees ours.
 import custom_components.linky_local  # noqa: F401
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
-from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
+from custom_components.linky_local.coordinator import READ_PAUSE, LinkState, LinkyCoordinator
 from custom_components.linky_local.linky_tic import Group, Mode
 from custom_components.linky_local.linky_tic.guard import FIRST_VALUE_FRAMES
 from custom_components.linky_local.linky_tic.link import (
@@ -555,6 +555,16 @@ def frozen_wall_clock() -> Generator[None]:
 
 
 @pytest.fixture
+def reading_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read each frame as it comes at every level: for tests that place frames at exact moments (`Clock.send_at`).
+
+    At the coarser levels the reader leaves the port unread for seconds; tests/test_line.py reads in batches.
+    """
+    for level in PrivacyLevel:
+        monkeypatch.setitem(READ_PAUSE, level, 0.0)
+
+
+@pytest.fixture
 def entity_registry_enabled_by_default() -> Generator[None]:
     """Create every entity enabled, those disabled by default too."""
     with patch(
@@ -726,6 +736,11 @@ class Clock:
         await self.advance((len(data) if line_bytes is None else line_bytes) * BITS_PER_BYTE / baudrate)
         await self.meter.port.send(data)
         await self.read()
+
+    async def talk(self, data: bytes) -> None:
+        """Send bytes once the time they take on the line has passed, whether the reader took the last ones or not."""
+        await self.advance(len(data) * BITS_PER_BYTE / self.meter.simulator.baudrate)
+        await self.meter.port.send(data)
 
     async def read(self) -> None:
         """Move the clocks on until the reader took what waits on the line (it pauses between reads)."""

@@ -63,7 +63,7 @@ LINKY_INPUTS = {
 # The translation keys of the entities each Linky input is for: its description names them in English and French.
 TRANSLATION_KEYS = {
     "tempo_red_tomorrow": [("sensor", "tempo_tomorrow")],
-    "reference_power_overrun": [("binary_sensor", "reference_power_exceeded"), ("binary_sensor", "adps")],
+    "reference_power_overrun": [("binary_sensor", "reference_power_exceeded"), ("binary_sensor", "overrun_warning")],
     "cut_off_open": [("sensor", "cut_off")],
     "mobile_peak_announced": [("sensor", "mobile_peak_notice")],
     "meter_lost": [("sensor", "link_state")],

@@ -131,7 +131,7 @@ async def test_update_entity_while_lost(hass: HomeAssistant, init_integration: M
     assert await async_setup_component(hass, "homeassistant", {})
     entity_id = f"{PREFIX}_voltage_phase_1"
     coordinator: LinkyCoordinator = init_integration.runtime_data
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=4.6))
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=4.8))
     await wait_for(coordinator, lambda: coordinator.link_state is LinkState.DISCONNECTED)
     await hass.services.async_call("homeassistant", "update_entity", {"entity_id": entity_id}, blocking=True)
     assert hass.states.get(entity_id).state == STATE_UNAVAILABLE

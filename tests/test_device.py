@@ -11,6 +11,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.linky_local.entity import translation_key
 from custom_components.linky_local.linky_tic import Group, Mode, parse_horodate
 from custom_components.linky_local.sensor import SENSORS
 from linky_tools.simulator import Profile
@@ -192,7 +193,7 @@ def test_device_page_words() -> None:
     assert ntarf.value_fn(Group("NTARF", "01")) == 1
     for language in ("strings.json", "translations/fr.json"):
         sensors = json.loads((INTEGRATION / language).read_text(encoding="utf-8"))["entity"]["sensor"]
-        names = [sensors[key]["name"] for key in ("ngtf", "ltarf", "optarif", "ptec", "ntarf")]
+        names = [sensors[translation_key(label)]["name"] for label in ("NGTF", "LTARF", "OPTARIF", "PTEC", "NTARF")]
         assert len(set(names)) == len(names), names
 
 
@@ -201,5 +202,5 @@ def test_power_picker_says_the_curve_is_a_mean() -> None:
     words = {"strings.json": "Mean", "translations/fr.json": "Moyenne"}
     for language, mean in words.items():
         sensors = json.loads((INTEGRATION / language).read_text(encoding="utf-8"))["entity"]["sensor"]
-        assert sensors["ccasn"]["name"].startswith(mean)
-        assert sensors["ccain"]["name"].startswith(mean)
+        assert sensors[translation_key("CCASN")]["name"].startswith(mean)
+        assert sensors[translation_key("CCAIN")]["name"].startswith(mean)

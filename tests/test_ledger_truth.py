@@ -35,6 +35,9 @@ from .test_privacy_ledger import POWER, T0, privacy_level  # noqa: F401 - the fi
 
 CURRENT = "sensor.linky_current_phase_1"
 
+# Frames sit at exact moments: each is read as it comes, at every level.
+pytestmark = pytest.mark.usefixtures("reading_at_once")
+
 
 @pytest.fixture
 def start(

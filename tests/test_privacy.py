@@ -13,6 +13,7 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_restore_cache_with_extra_data
 
+from custom_components.linky_local.coordinator import READ_PAUSE
 from custom_components.linky_local.linky_tic import CATALOGUE, Group, Mode
 from custom_components.linky_local.privacy import PrivacyLevel, Signal, next_boundary, signal
 from custom_components.linky_local.publisher import CLOSE_LEAD, _Accumulator
@@ -44,6 +45,13 @@ def meter_profile() -> Profile:
 def privacy_level() -> PrivacyLevel:
     """The default level."""
     return PrivacyLevel.MINUTE
+
+
+@pytest.fixture(autouse=True)
+def reading_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read each frame as it comes: these tests place frames at exact moments (test_line.py reads in batches)."""
+    for level in PrivacyLevel:
+        monkeypatch.setitem(READ_PAUSE, level, 0.0)
 
 
 @pytest.fixture

@@ -35,6 +35,9 @@ from .test_privacy_ledger import POWER, T0
 
 ENERGY = "sensor.linky_energy_withdrawn"
 
+# Frames sit at exact moments: each is read as it comes, at every level.
+pytestmark = pytest.mark.usefixtures("reading_at_once")
+
 
 @pytest.fixture
 def entry_options() -> dict[str, object]:

@@ -25,6 +25,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
 
 from custom_components.linky_local.coordinator import LinkState
+from custom_components.linky_local.entity import translation_key
 from custom_components.linky_local.linky_tic import FRAME_PERIOD, Mode, TariffOption
 from custom_components.linky_local.privacy import PrivacyLevel
 from linky_tools.simulator import Profile, SimulatedMeter
@@ -186,7 +187,8 @@ async def test_power_cut_counts_nothing_while_off(
         states.append(household.coordinator.link_state)
 
     household, checks = await live_through(hass, freezer, virtual_meter, mock_config_entry, 5, {1.25: cut})
-    assert states == [LinkState.DISCONNECTED]
+    # Lost: disconnected, or waiting on a port reopened meanwhile (the two alternate while the meter stays silent).
+    assert states in ([LinkState.DISCONNECTED], [LinkState.WAITING])
     assert household.coordinator.link_state is LinkState.RECEIVING
     # The hour inside the cut (22:00 to 23:00) counts 0 Wh; the hour it ends in, what came after the meter restarted.
     assert_exact(checks, "EASF01", "EASF02")
@@ -236,7 +238,9 @@ async def test_contract_change_to_tempo(
     assert_exact(checks, "EASF01", "EASF02", "EASF04")
     registry = er.async_get(hass)
     keys = {check.label: reg.translation_key for check in checks if (reg := registry.async_get(check.entity_id or ""))}
-    assert (keys["EASF01"], keys["EASF02"], keys["EASF04"]) == ("bbrhcjb", "bbrhpjb", "bbrhpjw")
+    assert (keys["EASF01"], keys["EASF02"], keys["EASF04"]) == tuple(
+        map(translation_key, ("BBRHCJB", "BBRHPJB", "BBRHPJW"))
+    )
     assert {"EASF03", "EASF05", "EASF06"} <= keys.keys(), "the Tempo indexes are enabled"
 
 

@@ -15,7 +15,9 @@ import termios
 import pytest
 import serialx
 
+from linky_tic.const import Mode
 from linky_tic.decoder import Decoder
+from linky_tic.frame import Frame
 from linky_tic.line import LineProtocol
 from linky_tic.link import (
     ConnectionClosedError,
@@ -25,6 +27,7 @@ from linky_tic.link import (
     _FirstFrame,
     _seven_bits_or_eight,
 )
+from linky_tools.simulator import Profile, SimulatedMeter
 
 
 class _Transport(asyncio.ReadTransport):
@@ -49,21 +52,22 @@ class _Transport(asyncio.ReadTransport):
 
 
 async def test_a_transport_that_cannot_pause_is_read_as_bytes_come(caplog: pytest.LogCaptureFixture) -> None:
-    reads: list[bytes] = []
-    line = LineProtocol(asyncio.get_running_loop(), lambda data: reads.append(data) or 0, pause=0.05)
+    taken: list[Frame] = []
+    line = LineProtocol(asyncio.get_running_loop(), Mode.HISTORIC, lambda frame, _at: taken.append(frame), pause=0.05)
     transport = _Transport(pausable=False)
     line.connection_made(transport)
+    meter = SimulatedMeter(Profile.HISTORIC_BASE, seed=0)
     with caplog.at_level(logging.DEBUG):
-        line.data_received(b"a")
-        line.data_received(b"b")
-    assert reads == [b"a", b"b"]
+        line.data_received(meter.next_frame())
+        line.data_received(meter.next_frame())
+    assert len(taken) == 2
     assert caplog.text.count("cannot pause its reading") == 1, "tried once, then the pause is given up"
     assert not line.ended.done()
     line.stop()
 
 
 async def test_a_resume_after_the_port_closed_reads_nothing() -> None:
-    line = LineProtocol(asyncio.get_running_loop(), lambda _data: 0, pause=60)
+    line = LineProtocol(asyncio.get_running_loop(), Mode.HISTORIC, lambda _frame, _at: None, pause=60)
     transport = _Transport()
     line.connection_made(transport)
     line.data_received(b"a")
@@ -79,7 +83,7 @@ async def test_a_resume_after_the_port_closed_reads_nothing() -> None:
 
 
 async def test_the_end_of_the_stream_ends_the_session() -> None:
-    line = LineProtocol(asyncio.get_running_loop(), lambda _data: 0, pause=0)
+    line = LineProtocol(asyncio.get_running_loop(), Mode.HISTORIC, lambda _frame, _at: None, pause=0)
     line.connection_made(_Transport())
     assert line.eof_received() is False, "the transport closes itself"
     line.connection_lost(None)

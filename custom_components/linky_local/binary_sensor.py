@@ -15,7 +15,7 @@ from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import LinkyConfigEntry
+from .coordinator import LinkyConfigEntry, MeterSnapshot
 from .entity import LinkyEntityDescription, LinkyLabelEntity, async_add_label_entities, translation_key
 from .linky_tic import CATALOGUE, CutOff, Group, Mode, Quantity, Relays, Status
 
@@ -121,8 +121,8 @@ class LinkyBinarySensor(LinkyLabelEntity, BinarySensorEntity):
         """Return whether the meter is read and sends the label, or the label's absence means off."""
         return super().available and (self.entity_description.off_when_absent or self.label_sent())
 
-    def _read(self) -> object:
-        group = self.label_group()
+    def _view(self, snapshot: MeterSnapshot) -> object:
+        group = snapshot.published.get(self.entity_description.label)
         self._attr_is_on = self.entity_description.is_on_fn(group) if group is not None else False
         return self._attr_is_on
 

@@ -81,4 +81,4 @@ async def async_follow_kind(
             )
 
     follow()
-    return coordinator.async_add_listener(follow)
+    return coordinator.async_add_shape_listener(follow)

@@ -1,9 +1,8 @@
 """Repair issues of a meter's line: what the line diagnosis finds, told in words the user can act on.
 
-The reader tells `LineHealth` how many bytes it fed its decoder and which frames came out; a LineMonitor
-(tic/diagnosis.py) watches the decoder's counters, and LineHealth raises or clears one repair issue per problem at
-each frame and every CHECK_INTERVAL, so that silence is noticed while nothing arrives. An issue clears by itself once
-the line no longer shows its problem.
+The line's LineMonitor (linky_tic/diagnosis.py) watches what it reads; LineHealth asks it for a diagnosis at each
+frame and every CHECK_INTERVAL, so that silence and garbage are noticed while no frame arrives, and raises or clears
+one repair issue per problem. An issue clears by itself once the line no longer shows its problem.
 
 What needs no action of the household is not a repair: an adapter that damages control bytes (values are still read)
 and a historic meter on a base contract sending only its total index (what it should send) are notices, counted for
@@ -15,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
-import time
 from typing import Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -24,14 +22,12 @@ from homeassistant.helpers.event import async_track_time_interval
 
 from .const import DOMAIN
 from .issues import async_clear, async_raise
-from .linky_tic import WINDOW_SECONDS, Decoder, Diagnosis, Frame, LineMonitor, Mode, Problem, TariffOption
+from .linky_tic import WINDOW_SECONDS, Diagnosis, LineMonitor, Mode, Problem, TariffOption
 
 _LOGGER = logging.getLogger(__name__)
 
 # The line is checked at least this often while nothing arrives: the diagnosis needs a call every minute.
 CHECK_INTERVAL: Final = timedelta(seconds=30)
-# Between frames, a read triggers a check at most this often (seconds).
-CHECK_SECONDS: Final = 1.0
 LEARN_MORE_URL: Final = "https://github.com/linky-local/linky_local#troubleshooting"
 # Problems of the line's quality: once raised, they clear only when valid frames show a good line again, not while
 # the reader waits between two attempts to reopen the port and the line shows nothing either way.
@@ -81,17 +77,16 @@ def issue_id(entry_id: str, problem: Problem) -> str:
 class LineHealth:
     """Watch one meter's line and keep its repair issues in step with what it shows."""
 
-    def __init__(self, hass: HomeAssistant, entry_id: str, name: str, mode: Mode, decoder: Decoder) -> None:
-        """Watch the line that `decoder` decodes (in the configured `mode`); start before the reader does."""
+    def __init__(self, hass: HomeAssistant, entry_id: str, name: str, mode: Mode, monitor: LineMonitor) -> None:
+        """Watch a line through its monitor (the configured `mode`'s); start before the reader does."""
         self.hass = hass
         self.entry_id = entry_id
         self.name = name
         self.mode = mode
-        self.monitor = LineMonitor(decoder, time.monotonic())
+        self.monitor = monitor
         self.issues: dict[Problem, Issue] = {}
         self.diagnosis: Diagnosis | None = None
         self.notices: dict[str, Notice] = {key: Notice() for key in _NOTICE_LOG}
-        self._next_check = 0.0
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
@@ -107,26 +102,20 @@ class LineHealth:
 
         return stop
 
-    def received(self, count: int, frames: list[Frame], at: float) -> None:
-        """Note what one read brought at `at` (monotonic seconds): bytes, and the frames they completed.
-
-        The line is checked at a frame, when a check is due, and at the first byte after silence (its issue clears).
-        """
-        self.monitor.note(count, frames, at)
-        if frames or at >= self._next_check or Problem.SILENT in self.issues:
-            self._check(at)
+    def frame_received(self, at: float) -> None:
+        """Check the line at a frame received at `at` (the loop's time): what it shows clears or raises at once."""
+        self._check(at)
 
     @callback
     def check(self) -> None:
         """Check the line now (after a lost session, and periodically)."""
-        self._check(time.monotonic())
+        self._check(self.hass.loop.time())
 
     @callback
     def _periodic_check(self, _now: datetime) -> None:
         self.check()
 
     def _check(self, at: float) -> None:
-        self._next_check = at + CHECK_SECONDS
         self.diagnosis = diagnosis = self.monitor.diagnose(at)
         wanted: dict[Problem, Issue] = {}
         noticed: set[str] = set()

@@ -259,7 +259,7 @@ def _no_entity(coordinator: LinkyCoordinator, label: str, described: bool) -> No
     if spec.privacy is PrivacyClass.IDENTIFIER:
         return NoEntity.IDENTIFIER
     if described:
-        return NoEntity.NOT_YET if coordinator.publisher.creates(label) else NoEntity.NOT_PUBLISHED
+        return NoEntity.NOT_YET if coordinator.publisher.publishes(label) else NoEntity.NOT_PUBLISHED
     return NoEntity.DECODED
 
 

@@ -94,7 +94,7 @@ def signal(spec: LabelSpec | None) -> Signal:
     if spec.sampled:
         return Signal.SAMPLED
     # Contract values and meter constants (subscribed current, maximum current) are states, not measurements.
-    if spec.quantity in _MEASUREMENTS and not spec.diagnostic:
+    if spec.quantity in _MEASUREMENTS and not spec.fixed:
         return Signal.INSTANTANEOUS
     return Signal.STATE
 
@@ -116,6 +116,19 @@ def publishes(level: PrivacyLevel, label: str, kind: Signal) -> bool:
     if kind is Signal.INSTANTANEOUS:
         return False
     return label not in LOAD_CURVE_POINTS and label not in TEN_MINUTE_MEANS
+
+
+def averages(level: PrivacyLevel, kind: Signal) -> bool:
+    """Tell whether a level publishes a signal as its mean per window."""
+    return level is not PrivacyLevel.LIVE and kind is Signal.INSTANTANEOUS
+
+
+def holds_last(level: PrivacyLevel, kind: Signal) -> bool:
+    """Tell whether a signal's last published value stands until its first window ends.
+
+    After a restart, a reload or a change of level: a mean too, rather than unknown for up to half an hour.
+    """
+    return level is not PrivacyLevel.LIVE and kind is not Signal.STATE
 
 
 def finer_than(level: PrivacyLevel, other: PrivacyLevel) -> bool:

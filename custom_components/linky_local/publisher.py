@@ -102,25 +102,17 @@ class Publisher:
         self._boundary: datetime | None = None
         self._exact_until: datetime | None = None
         self._cancel_close: CALLBACK_TYPE | None = None
+        self._signals: dict[str, Signal] = {}
 
     def signal(self, label: str) -> Signal:
-        """Return what a label's value is for the publisher."""
-        return signal(self._specs.get(label))
+        """Return what a label's value is for the publisher (found once per label)."""
+        if (kind := self._signals.get(label)) is None:
+            kind = self._signals[label] = signal(self._specs.get(label))
+        return kind
 
-    def creates(self, label: str) -> bool:
-        """Tell whether the label's entities exist at this level: `daily` has no instantaneous signal, no load curve."""
+    def publishes(self, label: str) -> bool:
+        """Tell whether this level publishes a label, so that its entities exist: `daily` has no instantaneous signal."""
         return publishes(self.level, label, self.signal(label))
-
-    def averages(self, label: str) -> bool:
-        """Tell whether the label is published as a mean per window."""
-        return self.level is not PrivacyLevel.LIVE and self.signal(label) is Signal.INSTANTANEOUS
-
-    def restores(self, label: str) -> bool:
-        """Tell whether the label's last published value stands until its first window ends.
-
-        After a restart, a reload or a change of level: a mean too, rather than unknown for up to half an hour.
-        """
-        return self.level is not PrivacyLevel.LIVE and self.signal(label) is not Signal.STATE
 
     @property
     def groups(self) -> Mapping[str, Group]:
@@ -141,9 +133,14 @@ class Publisher:
             self._schedule(next_boundary(self.level, now + CLOSE_LEAD))
         return self._stop
 
+    @property
+    def closes_at(self) -> datetime | None:
+        """Return when the current window closes; None at `live`, or before the first window opens."""
+        return None if self._boundary is None else self._boundary - CLOSE_LEAD
+
     @callback
-    def frame(self, groups: Mapping[str, Group], at: datetime) -> bool:
-        """Take the meter's values after a frame received at `at`; tell whether the entities have anything new."""
+    def receive(self, groups: Mapping[str, Group], at: datetime) -> bool:
+        """Take the meter's values after a frame that came at `at`; tell whether the entities have anything new."""
         if self.level is PrivacyLevel.LIVE:
             self._groups = groups
             return True

@@ -43,11 +43,13 @@ from .linky_tic import (
     TempoColour,
     calendar_indexes,
     decimal,
+    describe,
     tariff_option,
     tariff_period,
     tempo_tomorrow,
 )
-from .privacy import Signal, power_statistics
+from .policy import diagnostic, enabled_by_default, supplier_rank
+from .privacy import Signal, averages, holds_last, power_statistics, signal
 from .publisher import Mean
 
 PARALLEL_UPDATES = 0
@@ -151,6 +153,8 @@ class LinkySensorEntityDescription(SensorEntityDescription, LinkyEntityDescripti
 def _label_description(spec: LabelSpec) -> LinkySensorEntityDescription:
     assert spec.quantity is not None
     measure = _MEASURES[spec.quantity]
+    is_diagnostic = diagnostic(spec)
+    rank = supplier_rank(spec)
     value_fn: Callable[[Group], SensorValue] = (
         _ENUM_VALUES[spec.label]
         if spec.quantity is Quantity.ENUM
@@ -162,16 +166,16 @@ def _label_description(spec: LabelSpec) -> LinkySensorEntityDescription:
         translation_key=translation_key(spec.label),
         device_class=measure.device_class,
         # Contract values and meter constants need no long-term statistics.
-        state_class=None if spec.diagnostic else measure.state_class,
+        state_class=None if is_diagnostic else measure.state_class,
         native_unit_of_measurement=spec.unit,
         suggested_unit_of_measurement=measure.suggested_unit,
         suggested_display_precision=measure.precision,
         options=[option for option in spec.options if option != TempoColour.UNKNOWN] or None,
-        entity_category=EntityCategory.DIAGNOSTIC if spec.diagnostic else None,
-        entity_registry_enabled_default=spec.enabled,
+        entity_category=EntityCategory.DIAGNOSTIC if is_diagnostic else None,
+        entity_registry_enabled_default=enabled_by_default(spec),
         value_fn=value_fn,
-        adapt_fn=_ADAPT.get(spec.label)
-        or (None if spec.supplier_rank is None else _supplier_index(spec.supplier_rank)),
+        adapt_fn=_ADAPT.get(spec.label) or (None if rank is None else _supplier_index(rank)),
+        adapted_by=("NGTF", "NTARF") if spec.label in _ADAPT or rank is not None else (),
         reached_at=_is_peak(spec),
     )
 
@@ -283,7 +287,7 @@ def _peak_time(spec: LabelSpec) -> LinkySensorEntityDescription:
     return LinkySensorEntityDescription(
         key=f"{spec.label}_time",
         label=spec.label,
-        translation_key=f"{translation_key(spec.label)}_time",
+        translation_key=translation_key(f"{spec.label}_time"),
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_registry_enabled_default=False,
         value_fn=_minute,
@@ -374,6 +378,11 @@ class LinkySensor(LinkyLabelEntity, RestoreSensor):
     _reported: Mean | None = None
     _event: object = None
 
+    def __init__(self, coordinator: LinkyCoordinator, description: LinkySensorEntityDescription) -> None:
+        """Make the entity of a description; its label's kind of signal decides how its level publishes it."""
+        self._signal = signal(describe(coordinator.mode, description.label))
+        super().__init__(coordinator, description)
+
     @property
     def available(self) -> bool:
         """Return whether the meter is read and still sends the label."""
@@ -382,38 +391,37 @@ class LinkySensor(LinkyLabelEntity, RestoreSensor):
     @property
     def state_class(self) -> SensorStateClass | None:
         """Return the state class; none for a measurement whose long-term statistics the household declined."""
-        instantaneous = self.coordinator.publisher.signal(self.entity_description.label) is Signal.INSTANTANEOUS
-        if instantaneous and not power_statistics(self.coordinator.config_entry):
+        if self._signal is Signal.INSTANTANEOUS and not power_statistics(self.coordinator.config_entry):
             return None
         return super().state_class
 
     async def async_added_to_hass(self) -> None:
         """Take back the last published value when the level publishes the label once per window."""
         await super().async_added_to_hass()
+        snapshot = self.coordinator.data
         if (
-            self.coordinator.publisher.restores(self.entity_description.label)
+            holds_last(snapshot.level, self._signal)
             and (last := await self.async_get_last_sensor_data()) is not None
             and last.native_unit_of_measurement == self.native_unit_of_measurement
         ):
             self._restored = last.native_value
             if (state := await self.async_get_last_state()) is not None and ATTR_WINDOW_MINUTES in state.attributes:
                 self._restored_attributes = {ATTR_WINDOW_MINUTES: state.attributes[ATTR_WINDOW_MINUTES]}
-            self._shown = self._showing()
+            self._shown = self._showing(snapshot)
 
-    def _read(self) -> object:
+    def _view(self, snapshot: MeterSnapshot) -> object:
         label = self.entity_description.label
-        publisher = self.coordinator.publisher
-        if publisher.averages(label):
-            self._mean = self.coordinator.data.means.get(label)
+        if averages(snapshot.level, self._signal):
+            self._mean = snapshot.means.get(label)
             if self._mean is None and self._restored is not None:  # no window ended yet: the last one published
                 self._attr_native_value = self._restored
                 self._attr_extra_state_attributes = self._restored_attributes or {}
                 return self._attr_native_value
             self._attr_native_value = None if self._mean is None else self._mean.value
-            window = publisher.level.window
+            window = snapshot.level.window
             self._attr_extra_state_attributes = {ATTR_WINDOW_MINUTES: window // timedelta(minutes=1)} if window else {}
             return self._attr_native_value
-        group = self.label_group()
+        group = snapshot.published.get(label)
         if group is not None and (event_fn := self.entity_description.event_fn) is not None:
             if (event := event_fn(group)) == self._event:
                 return self._attr_native_value
@@ -495,8 +503,8 @@ class LinkyLinkSensor(LinkyEntity, SensorEntity):
         """Return True: the link's state is known even when the meter is lost."""
         return True
 
-    def _read(self) -> object:
-        self._attr_native_value = self.entity_description.value_fn(self.coordinator.data)
+    def _view(self, snapshot: MeterSnapshot) -> object:
+        self._attr_native_value = self.entity_description.value_fn(snapshot)
         return self._attr_native_value
 
 

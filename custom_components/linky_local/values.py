@@ -31,10 +31,14 @@ class MeterValues:
         """Return the label's group for each label the meter still sends."""
         return self._groups
 
-    def apply(self, frame: Frame, at: float) -> None:
-        """Take in a frame received at `at` (monotonic seconds): update what it carries, forget what is gone."""
+    def apply(self, frame: Frame, at: float) -> bool:
+        """Take in a frame received at `at` (monotonic seconds): update what it carries, forget what is gone.
+
+        Tell whether the labels the meter sends changed: one appeared, or one is gone.
+        """
         carried = frame.groups
         self.seen.update(carried)
+        changed = False
         # A short frame carries only its own few labels: it says nothing about the others.
         expected = SHORT_FRAME_LABELS if frame.is_short else None
         for label in [label for label in self._groups if label not in carried]:
@@ -43,10 +47,14 @@ class MeterValues:
             self._missed[label] = missed = self._missed.get(label, 0) + 1
             if missed >= FRAMES_BEFORE_GONE:
                 del self._groups[label], self._missed[label]
+                changed = True
         verdicts = self.guard.check_frame(frame, at)
         for label, group in carried.items():
             self._missed.pop(label, None)
             if label in IDENTIFIER_LABELS:
                 continue  # the serial number and the PRM: nothing shows them, so nothing keeps them
             if label not in verdicts or verdicts[label].published:
+                if label not in self._groups:
+                    changed = True
                 self._groups[label] = group
+        return changed

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
         tariff_period,
         tempo_tomorrow,
     )
-    from .line import LineProtocol
+    from .line import LineProtocol, longest_pause
     from .link import (
         DETECT_TIMEOUT,
         ConnectionClosedError,
@@ -121,6 +121,7 @@ _MODULE_OF: dict[str, str] = {
     "tariff_period": ".interpret",
     "tempo_tomorrow": ".interpret",
     "LineProtocol": ".line",
+    "longest_pause": ".line",
     "ConnectionClosedError": ".link",
     "ConnectionRefusedLinkError": ".link",
     "DETECT_TIMEOUT": ".link",
@@ -227,6 +228,7 @@ __all__ = [
     "decimal",
     "describe",
     "detect",
+    "longest_pause",
     "parse_horodate",
     "tariff_option",
     "tariff_period",

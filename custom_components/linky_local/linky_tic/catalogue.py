@@ -1,6 +1,7 @@
-"""Every TIC label, described once: what it means, its unit and kind, how private it is, what entity it makes.
+"""Every TIC label, described once: what it means, its unit and kind, how private it is, which meters send it.
 
-The decoder, the integration's entities, the privacy ledger and the README's entity table all read this table.
+Facts about the protocol only: which entity a label makes, and how Home Assistant shows it, is the integration's
+to decide from these facts. The decoder, the integration, the privacy ledger and the README's entity table read it.
 """
 
 from __future__ import annotations
@@ -64,15 +65,12 @@ class LabelSpec:
     horodate: bool = False
     three_phase: bool = False  # only three-phase meters send it
     producer: bool = False  # only producer (injection) contracts send it
-    enabled: bool = True  # entity enabled by default
-    diagnostic: bool = False
+    # Set by the contract or the meter's rating, not measured: a subscribed current or power, a maximum current.
+    fixed: bool = False
     options: tuple[str, ...] = ()  # enum values
     # The meter computed the value over time (a maximum, a load-curve point, a mean) or it is the meter's clock: never
     # averaged again; a privacy level publishes its last value at the end of each window, as for an index.
     sampled: bool = False
-    # Rank of a supplier index (EASF01 is 1): its entity is named after the tariff period of a known calendar (NGTF)
-    # and enabled only when the contract uses it, as one of several indexes (a single one repeats EAST).
-    supplier_rank: int | None = None
 
 
 # Cumulative energy indexes: what the index guard checks and what privacy levels publish as an index.
@@ -112,11 +110,9 @@ class _Details(TypedDict, total=False):
     horodate: bool
     three_phase: bool
     producer: bool
-    enabled: bool
-    diagnostic: bool
+    fixed: bool
     options: tuple[str, ...]
     sampled: bool
-    supplier_rank: int
 
 
 class _Text(TypedDict):
@@ -124,13 +120,6 @@ class _Text(TypedDict):
 
     kind: ValueKind
     quantity: Quantity
-
-
-class _Diagnostic(TypedDict):
-    """A diagnostic entity, disabled by default."""
-
-    enabled: bool
-    diagnostic: bool
 
 
 class _Moment(TypedDict):
@@ -142,7 +131,6 @@ class _Moment(TypedDict):
 
 
 _TEXT: Final = _Text(kind=TXT, quantity=Quantity.TEXT)
-_DIAGNOSTIC: Final = _Diagnostic(enabled=False, diagnostic=True)
 _MOMENT: Final = _Moment(kind=HORO, horodate=True, quantity=Quantity.TIMESTAMP)
 
 
@@ -167,7 +155,6 @@ class _SampledDetails(TypedDict, total=False):
 
     three_phase: bool
     producer: bool
-    enabled: bool
 
 
 def _sampled(
@@ -190,7 +177,7 @@ def _tempo(index: str) -> str:
 _HISTORIC: Final[tuple[LabelSpec, ...]] = (
     _historic("ADCO", "meter address (serial number)", ID, kind=TXT),
     _historic("OPTARIF", "tariff option", TARIFF, kind=TXT, quantity=Quantity.ENUM, options=OPTARIF_OPTIONS),
-    _historic("ISOUSC", "subscribed current", TARIFF, quantity=Quantity.CURRENT, diagnostic=True),
+    _historic("ISOUSC", "subscribed current", TARIFF, quantity=Quantity.CURRENT, fixed=True),
     _historic("BASE", "energy index, base option", USE, quantity=Quantity.ENERGY),
     _historic("HCHC", "energy index, off-peak", USE, quantity=Quantity.ENERGY),
     _historic("HCHP", "energy index, peak", USE, quantity=Quantity.ENERGY),
@@ -212,7 +199,7 @@ _HISTORIC: Final[tuple[LabelSpec, ...]] = (
         for n in (1, 2, 3)
     ),
     *(
-        _historic(lbl, f"maximum current{sfx}", TECH, quantity=Quantity.CURRENT, three_phase=tri, **_DIAGNOSTIC)
+        _historic(lbl, f"maximum current{sfx}", TECH, quantity=Quantity.CURRENT, three_phase=tri, fixed=True)
         for lbl, sfx, tri in _phases("IMAX")
     ),
     _historic("PAPP", "apparent power", USE, quantity=Quantity.APPARENT_POWER),
@@ -224,27 +211,21 @@ _HISTORIC: Final[tuple[LabelSpec, ...]] = (
         three_phase=True,
         sampled=True,
     ),
-    _historic("HHPHC", "peak/off-peak schedule group", TARIFF, **_TEXT, **_DIAGNOSTIC),
-    _historic("MOTDETAT", "status word", TECH, **_TEXT, **_DIAGNOSTIC),
-    _historic("PPOT", "phase presence (bit n set: phase n missing)", TECH, three_phase=True, **_TEXT, **_DIAGNOSTIC),
+    _historic("HHPHC", "peak/off-peak schedule group", TARIFF, **_TEXT),
+    _historic("MOTDETAT", "status word", TECH, **_TEXT),
+    _historic("PPOT", "phase presence (bit n set: phase n missing)", TECH, three_phase=True, **_TEXT),
 )
 
 _STANDARD: Final[tuple[LabelSpec, ...]] = (
     _standard("ADSC", "meter serial number", ID, kind=TXT),
-    _standard("VTIC", "TIC version", TECH, **_TEXT, **_DIAGNOSTIC),
-    _standard("DATE", "meter date and time", TECH, **_MOMENT, **_DIAGNOSTIC, sampled=True),
+    _standard("VTIC", "TIC version", TECH, **_TEXT),
+    _standard("DATE", "meter date and time", TECH, **_MOMENT, sampled=True),
     _standard("NGTF", "supplier tariff calendar name", TARIFF, **_TEXT),
     _standard("LTARF", "current supplier tariff label", TARIFF, **_TEXT),
     _standard("EAST", "total active energy withdrawn", USE, quantity=Quantity.ENERGY),
-    *(
-        _standard(f"EASF{n:02}", f"supplier energy index {n}", USE, quantity=Quantity.ENERGY, supplier_rank=n)
-        for n in range(1, 11)
-    ),
+    *(_standard(f"EASF{n:02}", f"supplier energy index {n}", USE, quantity=Quantity.ENERGY) for n in range(1, 11)),
     # Enedis' own split of the same energy (for the distribution part of a bill): not the dashboard's.
-    *(
-        _standard(f"EASD{n:02}", f"distributor energy index {n}", USE, quantity=Quantity.ENERGY, enabled=False)
-        for n in range(1, 5)
-    ),
+    *(_standard(f"EASD{n:02}", f"distributor energy index {n}", USE, quantity=Quantity.ENERGY) for n in range(1, 5)),
     _standard("EAIT", "total active energy injected", USE, quantity=Quantity.ENERGY_RETURNED, producer=True),
     *(
         _standard(
@@ -253,7 +234,6 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
             USE,
             quantity=Quantity.REACTIVE_ENERGY,
             producer=True,
-            enabled=False,
         )
         for n in range(1, 5)
     ),
@@ -265,8 +245,8 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
         _standard(f"URMS{n}", f"RMS voltage, phase {n}", TECH, quantity=Quantity.VOLTAGE, three_phase=n > 1)
         for n in (1, 2, 3)
     ),
-    _standard("PREF", "reference (subscribed) power", TARIFF, quantity=Quantity.APPARENT_POWER_KVA, diagnostic=True),
-    _standard("PCOUP", "cut-off threshold", TARIFF, quantity=Quantity.APPARENT_POWER_KVA, diagnostic=True),
+    _standard("PREF", "reference (subscribed) power", TARIFF, quantity=Quantity.APPARENT_POWER_KVA, fixed=True),
+    _standard("PCOUP", "cut-off threshold", TARIFF, quantity=Quantity.APPARENT_POWER_KVA, fixed=True),
     *(
         _standard(
             lbl, f"instantaneous apparent power withdrawn{sfx}", USE, quantity=Quantity.APPARENT_POWER, three_phase=tri
@@ -284,7 +264,6 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
             USE,
             Quantity.APPARENT_POWER,
             three_phase=tri,
-            enabled=False,
         )
         for lbl, sfx, tri in _phases("SMAXSN")
     ),
@@ -296,10 +275,9 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
         USE,
         Quantity.APPARENT_POWER,
         producer=True,
-        enabled=False,
     ),
     _sampled("CCASN", "active power withdrawn, current load-curve point", USE, Quantity.ACTIVE_POWER),
-    _sampled("CCASN-1", "active power withdrawn, previous load-curve point", USE, Quantity.ACTIVE_POWER, enabled=False),
+    _sampled("CCASN-1", "active power withdrawn, previous load-curve point", USE, Quantity.ACTIVE_POWER),
     _sampled("CCAIN", "active power injected, current load-curve point", USE, Quantity.ACTIVE_POWER, producer=True),
     _sampled(
         "CCAIN-1",
@@ -307,7 +285,6 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
         USE,
         Quantity.ACTIVE_POWER,
         producer=True,
-        enabled=False,
     ),
     *(
         _sampled(
@@ -316,20 +293,19 @@ _STANDARD: Final[tuple[LabelSpec, ...]] = (
             TECH,
             Quantity.VOLTAGE,
             three_phase=n > 1,
-            enabled=False,
         )
         for n in (1, 2, 3)
     ),
     _standard("STGE", "status register", TECH, kind=HEX),
     *(_standard(f"DPM{n}", f"start of mobile peak period {n}", TARIFF, **_MOMENT) for n in (1, 2, 3)),
     *(_standard(f"FPM{n}", f"end of mobile peak period {n}", TARIFF, **_MOMENT) for n in (1, 2, 3)),
-    _standard("MSG1", "short message from the supplier", MSG, **_TEXT, enabled=False),
-    _standard("MSG2", "ultra-short message from the supplier", MSG, **_TEXT, enabled=False),
+    _standard("MSG1", "short message from the supplier", MSG, **_TEXT),
+    _standard("MSG2", "ultra-short message from the supplier", MSG, **_TEXT),
     _standard("PRM", "delivery point reference", ID, kind=TXT),
     _standard("RELAIS", "relays (decimal bit field)", TECH, kind=TXT),
-    _standard("NTARF", "number of the current supplier index", TARIFF, **_TEXT, diagnostic=True),
-    _standard("NJOURF", "day-profile number, today", TARIFF, **_TEXT, **_DIAGNOSTIC),
-    _standard("NJOURF+1", "day-profile number, tomorrow", TARIFF, **_TEXT, **_DIAGNOSTIC),
+    _standard("NTARF", "number of the current supplier index", TARIFF, **_TEXT),
+    _standard("NJOURF", "day-profile number, today", TARIFF, **_TEXT),
+    _standard("NJOURF+1", "day-profile number, tomorrow", TARIFF, **_TEXT),
     _standard("PJOURF+1", "tomorrow's day profile", TARIFF, kind=PROFILE),
     _standard("PPOINTE", "next peak day's profile", TARIFF, kind=PROFILE),
 )

@@ -88,6 +88,11 @@ class LineMonitor:
         self._total_only = 0
         self._tariff_option: TariffOption | None = None
 
+    @property
+    def last_frame_at(self) -> float | None:
+        """Return when the last valid frame came (seconds on the monitor's clock), None before the first."""
+        return self._last_frame_at
+
     def feed(self, data: bytes, at: float) -> list[Frame]:
         """Decode bytes received at `at` seconds; return the frames they completed."""
         frames = self.decoder.feed(data)

@@ -24,7 +24,7 @@ from enum import StrEnum
 import logging
 from typing import Final
 
-from .catalogue import CATALOGUE, INDEX_QUANTITIES, Quantity, describe
+from .catalogue import CATALOGUE, INDEX_QUANTITIES, THREE_PHASE_LABELS, Quantity
 from .const import Mode
 from .frame import Frame, decimal
 
@@ -123,7 +123,7 @@ def max_power_va(frame: Frame) -> int | None:
         return None if kva is None else kva * 1000
     if (amps := _positive(frame.value("ISOUSC"))) is None:
         return None
-    three_phase = any((spec := describe(frame.mode, label)) is not None and spec.three_phase for label in frame.groups)
+    three_phase = not THREE_PHASE_LABELS.isdisjoint(frame.groups)
     return amps * VA_PER_SUBSCRIBED_AMP * (3 if three_phase else 1)
 
 
