@@ -151,9 +151,23 @@ def test_usage_errors(args: list[str], capsys: pytest.CaptureFixture[str]) -> No
     assert "usage:" in capsys.readouterr().err
 
 
+def _interruptible() -> None:
+    """Let Ctrl-C reach the served line as from a terminal.
+
+    A shell ignores SIGINT for what it starts in the background (`scripts/test --stress &`), and the ignoring is
+    inherited: Python would then install no KeyboardInterrupt handler, and `_stop` would wait for ever.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 async def _serve_command(*args: str) -> tuple[asyncio.subprocess.Process, str]:
     process = await asyncio.create_subprocess_exec(
-        *COMMAND, *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        *COMMAND,
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        preexec_fn=_interruptible,  # one signal call, before exec
     )
     async with asyncio.timeout(GUARD):  # a Python process started on a loaded machine: seconds
         url = (await process.stdout.readline()).decode().strip()
