@@ -15,25 +15,8 @@ from serialx.platforms import serial_rfc2217
 
 from linky_tic import HostUnreachableError, Rfc2217NegotiationError, connect_tic
 
+from .peers import ConnectTimeout
 from .waiting import GUARD
-
-
-class ConnectTimeout:
-    """serialx's RFC 2217 connect timeout, struck by the test."""
-
-    def __init__(self) -> None:
-        """Arm nothing yet: serialx arms it when it connects."""
-        self.armed: asyncio.Timeout | None = None
-
-    def __call__(self, _delay: float | None) -> asyncio.Timeout:
-        """Stand for `asyncio.timeout` in serialx: never due until struck."""
-        self.armed = asyncio.timeout(None)
-        return self.armed
-
-    def strike(self) -> None:
-        """Let the timeout fall due now, as serialx's would after its delay."""
-        assert self.armed is not None, "serialx armed no connect timeout"
-        self.armed.reschedule(asyncio.get_running_loop().time())
 
 
 @pytest.fixture
