@@ -48,7 +48,7 @@ async def _read_line(url: str, baudrate: int, count: int) -> list[Frame]:
     reading = _Frames(count)
     transport = await connect_tic(url, baudrate, lambda: reading)
     try:
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(GUARD):
             return await reading.enough
     finally:
         await close_transport(transport)
