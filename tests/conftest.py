@@ -38,7 +38,9 @@ from syrupy.assertion import SnapshotAssertion
 import custom_components.linky_local  # noqa: F401
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
 from custom_components.linky_local.coordinator import READ_PAUSE, LinkState, LinkyCoordinator
-from custom_components.linky_local.linky_tic import Group, Mode
+from custom_components.linky_local.linky_tic import Group, Mode, link
+from custom_components.linky_local.linky_tic.decoder import MAX_FRAME_BYTES, Decoder
+from custom_components.linky_local.linky_tic.frame import Frame
 from custom_components.linky_local.linky_tic.guard import FIRST_VALUE_FRAMES
 from custom_components.linky_local.linky_tic.link import (
     DETECT_TIMEOUT,
@@ -52,6 +54,7 @@ from custom_components.linky_local.publisher import CLOSE_LEAD
 from custom_components.linky_local.sensor import SENSORS
 from linky_tools.encoder import encode_frame
 from linky_tools.simulator import BITS_PER_BYTE, Profile, SimulatedMeter
+from tests_protocol.waiting import GUARD
 
 # Home Assistant's test plugin logs every SQL statement of the recorder at INFO: a failing test would print thousands.
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
@@ -111,6 +114,7 @@ class TcpPort:
         self._clients: list[asyncio.StreamWriter] = []
         self._connected = asyncio.Event()
         self._closed_by_reader = asyncio.Event()
+        self.heard = asyncio.Event()  # the reader sent something (an RFC 2217 client's telnet options)
 
     async def restore(self) -> None:
         """Listen (again, on the same port)."""
@@ -125,19 +129,20 @@ class TcpPort:
         # The integration never writes: this returns when it closes its end, or fails when it resets the connection
         # (an RFC 2217 client giving up on the negotiation aborts it).
         with contextlib.suppress(ConnectionError):
-            await reader.read()
+            while await reader.read(1024):
+                self.heard.set()
         if writer in self._clients:
             self._closed_by_reader.set()
 
     async def wait_closed_by_reader(self) -> bool:
         """Wait until the integration closes its connection."""
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(GUARD):
             await self._closed_by_reader.wait()
         return True
 
     async def send(self, data: bytes) -> None:
         """Send to every connected reader, once one is."""
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(GUARD):
             await self._connected.wait()
         for client in self._clients:
             client.write(data)
@@ -329,15 +334,9 @@ def fire_after(hass: HomeAssistant, seconds: float) -> None:
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
 
 
-async def eventually(condition: Callable[[], bool]) -> None:
-    """Wait until the condition holds, for what no coordinator update tells (a refused connection...)."""
-    async with asyncio.timeout(10):
-        while not condition():  # noqa: ASYNC110 - no event tells a refused connection
-            await asyncio.sleep(0.001)
-
-
-async def wait_for(coordinator: LinkyCoordinator, condition: Callable[[], bool], within: float = 10) -> None:
-    """Wait until the condition holds, checking it at each coordinator update and every half second of real time."""
+async def wait_for(coordinator: LinkyCoordinator, condition: Callable[[], bool], within: float = GUARD) -> None:
+    """Wait until the condition holds, checking it at each coordinator update and every half second of real time;
+    `within` only guards against a hang."""
     met = asyncio.Event()
 
     def check() -> None:
@@ -579,6 +578,8 @@ def entity_registry_enabled_by_default() -> Generator[None]:
 
 # The loop runs a timer once the clocks are past its time (at epoch magnitudes its resolution is lost to rounding).
 TIMER_PAST: Final = timedelta(microseconds=1)
+# Loop turns a woken task needs to reach its next wait: a few awaits past the timer that woke it.
+SETTLE_STEPS: Final = 10
 # Less than the silence after which the meter is lost, when no frame comes.
 SET_UP_BEFORE: Final = timedelta(seconds=3)
 
@@ -637,6 +638,9 @@ async def run_due_timers(hass: HomeAssistant) -> None:
         await asyncio.sleep(0)
     else:
         raise AssertionError(f"timers keep falling due: {due}")
+    # Let the tasks the timers woke (the reader's backoff...) run at this time, not at the next the clocks move to.
+    for _ in range(SETTLE_STEPS):
+        await asyncio.sleep(0)
     await hass.async_block_till_done()
 
 
@@ -809,11 +813,60 @@ async def start_clock(
     return clock
 
 
-@pytest.fixture
-def short_listening(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Listen 0.3 s per speed instead of several seconds: silent and garbled lines give up sooner."""
-    monkeypatch.setitem(DETECT_TIMEOUT, Mode.STANDARD, 0.3)
-    monkeypatch.setitem(DETECT_TIMEOUT, Mode.HISTORIC, 0.3)
+@pytest.fixture(autouse=True)
+def patient_detection() -> Generator[None]:
+    """Detect a talking meter however long a loaded machine takes: its first frame ends the wait, not a window.
+
+    `silent_line` and `garbled_line` end the windows of the tests about a line without a frame.
+    """
+    with (
+        patch.dict(DETECT_TIMEOUT, dict.fromkeys(Mode, GUARD)),
+        patch("custom_components.linky_local.config_flow.PROBE_TIMEOUT", GUARD),
+    ):
+        yield
+
+
+@contextlib.contextmanager
+def silent_line() -> Generator[None]:
+    """Listen 0.3 s per speed: enough to tell a silent line, whatever the machine's speed, as nothing comes."""
+    with patch.dict(DETECT_TIMEOUT, dict.fromkeys(Mode, 0.3)):
+        yield
+
+
+@contextlib.contextmanager
+def garbled_line() -> Generator[None]:
+    """End each detection's window once the line gave two frames' worth of bytes without a frame in them.
+
+    A garbled line is told from a silent one by its bytes: this waits for them, however long a loaded machine takes
+    to read them, instead of a window of real time. Detection's timeout falls due at that moment.
+    """
+    windows: list[asyncio.Timeout] = []
+
+    class Windows:
+        """`asyncio` as detection sees it, its timeouts due only when the line has shown it is garbled."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(asyncio, name)
+
+        @staticmethod
+        def timeout(_delay: float | None) -> asyncio.Timeout:
+            windows.append(asyncio.timeout(None))
+            return windows[-1]
+
+    class Watched(Decoder):
+        fed = 0
+
+        def feed(self, data: bytes) -> list[Frame]:
+            frames = super().feed(data)
+            self.fed += len(data)
+            if not frames and self.fed >= 2 * MAX_FRAME_BYTES and windows and not windows[-1].expired():
+                # Not yet waited on (bytes before the window opens) or already closed: the next bytes strike it.
+                with contextlib.suppress(RuntimeError):
+                    windows[-1].reschedule(asyncio.get_running_loop().time())
+            return frames
+
+    with patch.object(link, "Decoder", Watched), patch.object(link, "asyncio", Windows()):
+        yield
 
 
 @pytest.fixture

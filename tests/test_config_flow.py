@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractContextManager
 import errno
 import json
 import os
@@ -19,16 +20,18 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from serialx.platforms import serial_rfc2217
 
 from custom_components.linky_local import config_flow
 from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF_MODE, DOMAIN
 from custom_components.linky_local.linky_tic import Group, Mode
-from custom_components.linky_local.linky_tic.link import DETECT_TIMEOUT, close_transport, connect_tic, detect
+from custom_components.linky_local.linky_tic.link import close_transport, connect_tic, detect
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 from linky_tools.encoder import encode_frame
-from tests_protocol.peers import hanging_up_server
+from tests_protocol.peers import ConnectTimeout, hanging_up_server
+from tests_protocol.waiting import GUARD
 
-from .conftest import TalkingPty, TalkingTcp
+from .conftest import TalkingPty, TalkingTcp, garbled_line, silent_line
 
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / DOMAIN
 SERIAL = "021861348497"
@@ -300,7 +303,13 @@ async def test_user_rfc2217_not_negotiated(hass: HomeAssistant, tcp_meter: Talki
     works."""
     flow_id = await _start_user_flow(hass)
 
-    result = await _submit(hass, flow_id, tcp_meter.url.replace("socket://", "rfc2217://"))
+    connect_timeout = ConnectTimeout()
+    with patch.object(serial_rfc2217, "asyncio_timeout", connect_timeout):
+        submitting = hass.async_create_task(_submit(hass, flow_id, tcp_meter.url.replace("socket://", "rfc2217://")))
+        async with asyncio.timeout(GUARD):
+            await tcp_meter.heard.wait()  # connected, negotiating: serialx's timeout strikes now, not after 5 s
+        connect_timeout.strike()
+        result = await submitting
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "rfc2217_negotiation"}
 
@@ -348,25 +357,31 @@ async def test_user_port_busy_then_recovers(hass: HomeAssistant, pty_meter: Talk
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-@pytest.mark.usefixtures("entry_setup", "short_listening")
+@pytest.mark.usefixtures("entry_setup")
 @pytest.mark.parametrize(
-    ("payload", "mode", "error"),
+    ("payload", "mode", "error", "listening"),
     [
-        (b"", "auto", "nothing_received"),
-        (NOISE, "auto", "garbage_received"),
-        (STANDARD_MONO, "historic", "garbage_received"),
-        (NO_SERIAL, "auto", "no_serial_number"),
+        (b"", "auto", "nothing_received", silent_line),
+        (NOISE, "auto", "garbage_received", garbled_line),
+        (STANDARD_MONO, "historic", "garbage_received", garbled_line),
+        (NO_SERIAL, "auto", "no_serial_number", garbled_line),
     ],
     ids=["silent", "noise", "wrong-forced-mode", "no-serial-number"],
 )
 async def test_user_line_errors_then_recover(
-    hass: HomeAssistant, pty_meter: TalkingPty, payload: bytes, mode: str, error: str
+    hass: HomeAssistant,
+    pty_meter: TalkingPty,
+    payload: bytes,
+    mode: str,
+    error: str,
+    listening: Callable[[], AbstractContextManager[None]],
 ) -> None:
     """A silent, garbled or unidentifiable line gets its own error; once the meter talks, it is read."""
     pty_meter.payload = payload
     flow_id = await _start_user_flow(hass)
 
-    result = await _submit(hass, flow_id, pty_meter.path, mode)
+    with listening():
+        result = await _submit(hass, flow_id, pty_meter.path, mode)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": error}
 
@@ -606,7 +621,7 @@ async def test_reconfigure_same_port_silent_then_reloads(hass: HomeAssistant, pt
     """Re-detecting the entry's own port when the meter says nothing: an error, and the entry set up again."""
     entry, flow_id = await _reconfigure_running(hass, pty_meter.path)
     pty_meter.payload = b""
-    with patch.dict(DETECT_TIMEOUT, dict.fromkeys(Mode, 0.2)):
+    with silent_line():
         result = await _submit(hass, flow_id, pty_meter.path, "standard")
 
     assert result["type"] is FlowResultType.FORM

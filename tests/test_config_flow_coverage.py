@@ -29,7 +29,7 @@ from custom_components.linky_local.const import (
 from custom_components.linky_local.linky_tic.link import detect
 from custom_components.linky_local.privacy import CONF_PRIVACY_LEVEL, PrivacyLevel
 
-from .conftest import HeldPorts, TalkingPty
+from .conftest import HeldPorts, TalkingPty, silent_line
 from .test_config_flow import SERIAL, STANDARD_MONO, choose_privacy, meter_entry
 
 DONGLE = usb.USBDevice(
@@ -127,14 +127,15 @@ async def test_usb_discovery_confirm(hass: HomeAssistant, meter: TalkingPty) -> 
     assert result["result"].unique_id == SERIAL
 
 
-@pytest.mark.usefixtures("entry_setup", "short_listening")
+@pytest.mark.usefixtures("entry_setup")
 async def test_usb_confirm_error_then_recovers(hass: HomeAssistant, meter: TalkingPty) -> None:
     """A dongle not yet wired to the meter gets the error on the confirmation form; it can be retried."""
     meter.payload = b""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(meter.path)
     )
-    result = await choose_privacy(hass, await hass.config_entries.flow.async_configure(result["flow_id"], {}))
+    with silent_line():
+        result = await choose_privacy(hass, await hass.config_entries.flow.async_configure(result["flow_id"], {}))
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "usb_confirm"
     assert result["errors"] == {"base": "nothing_received"}

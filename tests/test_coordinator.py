@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_local.coordinator import LinkState, LinkyCoordinator
 from custom_components.linky_local.linky_tic import Group
 from custom_components.linky_local.linky_tic.status import CutOff, Status
 from linky_tools.encoder import encode_frame, status_register
 
-from .conftest import VirtualMeter, follow, wait_for, with_values, written
+from .conftest import Clock, VirtualMeter, follow, wait_for, with_values, written
 
 PREFIX = "sensor.linky"
 
@@ -126,12 +123,11 @@ async def test_update_entity_while_receiving(hass: HomeAssistant, init_integrati
     assert hass.states.get(entity_id).state == before
 
 
-async def test_update_entity_while_lost(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+async def test_update_entity_while_lost(hass: HomeAssistant, running: MockConfigEntry, timeline: Clock) -> None:
     """Asking for an update while the meter is lost does not make its entities available."""
     assert await async_setup_component(hass, "homeassistant", {})
     entity_id = f"{PREFIX}_voltage_phase_1"
-    coordinator: LinkyCoordinator = init_integration.runtime_data
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=4.8))
-    await wait_for(coordinator, lambda: coordinator.link_state is LinkState.DISCONNECTED)
+    assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
+    await timeline.run_until(lambda: timeline.coordinator.link_state is LinkState.DISCONNECTED, within=6)
     await hass.services.async_call("homeassistant", "update_entity", {"entity_id": entity_id}, blocking=True)
     assert hass.states.get(entity_id).state == STATE_UNAVAILABLE

@@ -25,6 +25,7 @@ from custom_components.linky_local.coordinator import BACKOFF_MAX, LinkState, Li
 from custom_components.linky_local.linky_tic import Frame
 from custom_components.linky_local.linky_tic.decoder import MAX_FRAME_BYTES
 from linky_tools.simulator import Fault, Profile, SimulatedMeter
+from tests_protocol.waiting import eventually
 
 from .conftest import (
     Clock,
@@ -34,7 +35,6 @@ from .conftest import (
     TcpPort,
     VirtualMeter,
     errors_logged,
-    eventually,
     fire_after,
     not_raw,
     wait_for,
@@ -135,13 +135,15 @@ async def test_tcp_peer_closes_then_refuses_then_accepts(
     await wait_for(coordinator, lambda: coordinator.link_state is LinkState.DISCONNECTED)
     assert hass.states.get(ENERGY).state == STATE_UNAVAILABLE
 
+    # The retries' timers run on the real clock too: a loaded machine may run one before the test hurries it.
     for refused, delay in enumerate((1, 2, 4, 8), start=1):  # the backoff doubles
         fire_after(hass, delay)
-        await eventually(lambda refused=refused: coordinator.failed_reconnections == refused)
+        await eventually(lambda refused=refused: coordinator.failed_reconnections >= refused)
     assert coordinator.reconnections == 0
     await tcp_port.restore()
     await recovered(hass, init_integration, virtual_meter, 16)
-    assert (coordinator.reconnections, coordinator.failed_reconnections) == (1, 4)
+    assert coordinator.reconnections == 1
+    assert coordinator.failed_reconnections >= 4
     # The half frame cut by the close and the new connection's first frame are one frame cut short by an STX.
     assert coordinator.decoder.stats.unterminated_frames == 1
     assert errors_logged(caplog) == []
@@ -162,7 +164,7 @@ async def test_dongle_unplugged_and_plugged_back_at_its_by_id_path(
     assert hass.states.get(ENERGY).state == STATE_UNAVAILABLE
     for failed, delay in enumerate((1, 2), start=1):  # nothing at the link's end
         fire_after(hass, delay)
-        await eventually(lambda failed=failed: coordinator.failed_reconnections == failed)
+        await eventually(lambda failed=failed: coordinator.failed_reconnections >= failed)
 
     symlink_port.plug()  # the kernel may give the new pty the number of the old one, as it may a new ttyUSB
     await recovered(hass, init_integration, virtual_meter, 4)

@@ -19,7 +19,7 @@ from custom_components.linky_local.const import CONF_BAUDRATE, CONF_DEVICE, CONF
 from custom_components.linky_local.device import free_name
 from linky_tools.simulator import Profile
 
-from .conftest import TalkingPty, VirtualMeter, set_up_entry
+from .conftest import TalkingPty, VirtualMeter, set_up_entry, silent_line
 from .test_config_flow import STANDARD_MONO
 
 
@@ -139,12 +139,12 @@ async def test_titles_in_a_language_become_names(
     assert state.attributes["friendly_name"] == "Linky 2 Base index"
 
 
-@pytest.mark.usefixtures("entry_setup", "short_listening")
+@pytest.mark.usefixtures("entry_setup")
 async def test_builtin_port_says_so(hass: HomeAssistant) -> None:
     """Nothing on a computer's built-in serial port: the error says it is one, and names the port it tried."""
     async with TalkingPty(b"") as meter:
         result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-        with patch.object(config_flow, "_builtin_port", return_value=True):
+        with patch.object(config_flow, "_builtin_port", return_value=True), silent_line():
             result = await hass.config_entries.flow.async_configure(
                 result["flow_id"], {CONF_DEVICE: meter.path, CONF_MODE: "auto"}
             )

@@ -25,6 +25,7 @@ from custom_components.linky_local.coordinator import LinkState, LinkyCoordinato
 from custom_components.linky_local.linky_tic import Mode
 from linky_tools.serve import MeterServer, serve_pty
 from linky_tools.simulator import SimulatedMeter
+from tests_protocol.waiting import GUARD
 
 from .conftest import START, wait_for
 
@@ -33,8 +34,6 @@ pytestmark = pytest.mark.skipif(
     SER2NET is None, reason="ser2net is not installed (scripts/setup installs it with apt-get where it can)"
 )
 
-# Only guards against a hang: a loaded machine makes these tests slower, never red.
-GUARD = 120.0
 # The line settings a ser2net user writes for each mode: the meter's own speed, 7 bits, even parity, 1 stop bit.
 LINE = {Mode.HISTORIC: "1200e71", Mode.STANDARD: "9600e71"}
 LINE_BAUD = {Mode.HISTORIC: 1200, Mode.STANDARD: 9600}

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from linky_tic import Decoder, Group, Mode, link, parse_horodate
+from linky_tic import Decoder, DecoderStats, Frame, Group, Mode, link, parse_horodate
 from linky_tools import cli
 from linky_tools.cli import _JsonLines, frame_json
 from linky_tools.encoder import encode_frame
@@ -21,6 +21,7 @@ from linky_tools.serve import serve_tcp
 from linky_tools.simulator import Profile, SimulatedMeter
 
 from .conftest import CAPTURES, read_capture
+from .waiting import GUARD
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = [sys.executable, "-m", "linky_tools"]
@@ -35,7 +36,7 @@ STANDARD = [
 
 def _run(*args: str, data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     command = [*COMMAND, *args]
-    return subprocess.run(command, input=data, capture_output=True, cwd=ROOT, check=False, timeout=60)  # noqa: S603
+    return subprocess.run(command, input=data, capture_output=True, cwd=ROOT, check=False, timeout=GUARD)  # noqa: S603
 
 
 def test_decode_json_contract(tmp_path: Path) -> None:
@@ -150,18 +151,32 @@ def test_usage_errors(args: list[str], capsys: pytest.CaptureFixture[str]) -> No
     assert "usage:" in capsys.readouterr().err
 
 
+def _interruptible() -> None:
+    """Let Ctrl-C reach the served line as from a terminal.
+
+    A shell ignores SIGINT for what it starts in the background (`scripts/test --stress &`), and the ignoring is
+    inherited: Python would then install no KeyboardInterrupt handler, and `_stop` would wait for ever.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 async def _serve_command(*args: str) -> tuple[asyncio.subprocess.Process, str]:
     process = await asyncio.create_subprocess_exec(
-        *COMMAND, *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        *COMMAND,
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        preexec_fn=_interruptible,  # one signal call, before exec
     )
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(GUARD):  # a Python process started on a loaded machine: seconds
         url = (await process.stdout.readline()).decode().strip()
     return process, url
 
 
 async def _stop(process: asyncio.subprocess.Process) -> int:
     process.send_signal(signal.SIGINT)
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(GUARD):
         return await process.wait()
 
 
@@ -171,7 +186,7 @@ async def test_simulate_on_tcp(socket_enabled: None) -> None:
     )
     try:
         assert url.startswith("socket://127.0.0.1:")
-        detection = await link.detect(url)
+        detection = await link.detect(url, within=GUARD)
         assert detection.mode is Mode.STANDARD
         assert detection.frame.value("ADSC") == "041876543210"
     finally:
@@ -184,20 +199,41 @@ async def test_replay_on_a_pty() -> None:
         "replay", str(CAPTURES / "historic_mono_tempo_pyteleinfo.tic"), "--pty", "--speed", "20"
     )
     try:
-        detection = await link.detect(url, Mode.HISTORIC)
+        detection = await link.detect(url, Mode.HISTORIC, within=GUARD)
         assert detection.frame.value("PTEC") == "HCJB"
     finally:
         assert await _stop(process) == 0
 
 
-async def test_read_prints_frames_live(socket_enabled: None, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_read_prints_frames_live(
+    socket_enabled: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The detection's and the silence's windows are not what this test is about: a loaded machine must not hit them.
+    monkeypatch.setattr(link, "DETECT_TIMEOUT", dict.fromkeys(Mode, GUARD))
+    monkeypatch.setattr(cli, "SILENT_PERIODS", GUARD)
+    printed: list[Frame] = []
+    enough = asyncio.Event()
+    write_frames = cli._write_frames
+
+    def write_then_count(lines: _JsonLines, frames: list[Frame], stats: DecoderStats | None = None) -> None:
+        write_frames(lines, frames, stats)
+        printed.extend(frames)
+        if len(printed) >= 3:
+            enough.set()
+
+    monkeypatch.setattr(cli, "_write_frames", write_then_count)
     async with await serve_tcp(SimulatedMeter("standard_mono"), speed=50) as server:
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(cli._read_line(server.url, None), 1.5)
+        reading = asyncio.create_task(cli._read_line(server.url, None))
+        waiting = asyncio.create_task(enough.wait())
+        done, _ = await asyncio.wait({reading, waiting}, timeout=GUARD, return_when=asyncio.FIRST_COMPLETED)
+        assert waiting in done, reading.exception() if reading.done() else "no three frames printed"
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
     out, err = capsys.readouterr()
     assert "standard mode, 9600 baud" in err
     lines = [json.loads(line) for line in out.splitlines()]
-    assert lines
+    assert len(lines) == len(printed) >= 3
     assert all(line["mode"] == "standard" and line["stats"]["checksum_errors"] == 0 for line in lines)
 
 
@@ -231,10 +267,10 @@ def test_read_silent_port(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
 async def test_serve_in_process(socket_enabled: None, capsys: pytest.CaptureFixture[str]) -> None:
     args = cli.parser().parse_args(["simulate", "--profile", "standard_mono", "--tcp", "127.0.0.1:0", "--speed", "50"])
     serving = asyncio.create_task(cli._serve(SimulatedMeter(args.profile), args))
-    async with asyncio.timeout(5):
+    async with asyncio.timeout(GUARD):
         while not (url := capsys.readouterr().out.strip()):  # noqa: ASYNC110 - the URL arrives on stdout
             await asyncio.sleep(0.01)
-    detection = await link.detect(url, Mode.STANDARD)
+    detection = await link.detect(url, Mode.STANDARD, within=GUARD)
     assert detection.baudrate == 9600
     serving.cancel()
     with pytest.raises(asyncio.CancelledError):

@@ -19,6 +19,8 @@ import linky_tic
 from linky_tools.serve import serve_pty
 from linky_tools.simulator import Profile, SimulatedMeter
 
+from .waiting import GUARD
+
 README = Path(linky_tic.__file__).with_name("README.md")
 
 
@@ -33,7 +35,7 @@ def test_public_api_is_complete() -> None:
 def test_decoding_imports_no_line_code() -> None:
     """Decoding needs neither asyncio nor serialx: a fresh interpreter importing the library loads neither."""
     code = "import sys, linky_tic; linky_tic.Decoder().feed(b''); print('serialx' in sys.modules, 'asyncio' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, timeout=60, text=True)  # noqa: S603
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, timeout=GUARD, text=True)  # noqa: S603
     assert done.stdout.split() == ["False", "False"]
 
 
@@ -63,7 +65,7 @@ def _capture(tmp_path: Path) -> Path:
 
 
 def _decoded(command: list[str], capture: Path) -> list[str]:
-    done = subprocess.run([*command, "decode", str(capture)], capture_output=True, check=True, timeout=60)  # noqa: S603
+    done = subprocess.run([*command, "decode", str(capture)], capture_output=True, check=True, timeout=GUARD)  # noqa: S603
     return done.stdout.decode().splitlines()
 
 

@@ -12,6 +12,7 @@ import pytest
 from linky_tic import ConnectionClosedError, Mode, NothingReceivedError, PortUnavailableError, connect_tic, detect
 
 from .peers import hanging_up_server
+from .waiting import GUARD
 
 
 @pytest.fixture(name="closing_server")
@@ -46,7 +47,7 @@ async def test_a_pty_whose_other_side_closes() -> None:
     os.close(master)
     try:
         with pytest.raises(PortUnavailableError):
-            await detect(path, Mode.STANDARD)
+            await detect(path, Mode.STANDARD, within=GUARD)  # the error ends the wait, not a window
     finally:
         os.close(slave)
 
@@ -54,7 +55,7 @@ async def test_a_pty_whose_other_side_closes() -> None:
 async def test_a_socket_closed_by_the_far_end(closing_server: str) -> None:
     """The far end hangs up before sending anything: a closed connection, whichever way serialx tells it."""
     with pytest.raises(ConnectionClosedError):
-        await detect(closing_server, Mode.HISTORIC)
+        await detect(closing_server, Mode.HISTORIC, within=GUARD)
 
 
 async def test_nothing_received() -> None:

@@ -14,6 +14,7 @@ from linky_tools.serve import CaptureReplay, MeterServer, serve_pty, serve_tcp
 from linky_tools.simulator import SimulatedMeter
 
 from .conftest import read_capture
+from .waiting import GUARD, eventually
 
 START = datetime(2026, 1, 14, 20, 50, tzinfo=UTC)
 
@@ -21,7 +22,7 @@ START = datetime(2026, 1, 14, 20, 50, tzinfo=UTC)
 async def _read_frames(reader: asyncio.StreamReader, count: int, decoder: Decoder | None = None) -> list[Frame]:
     decoder = decoder or Decoder()
     frames: list[Frame] = []
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(GUARD):
         while len(frames) < count:
             frames += decoder.feed(await reader.read(4096))
     return frames
@@ -47,7 +48,7 @@ async def _read_line(url: str, baudrate: int, count: int) -> list[Frame]:
     reading = _Frames(count)
     transport = await connect_tic(url, baudrate, lambda: reading)
     try:
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(GUARD):
             return await reading.enough
     finally:
         await close_transport(transport)
@@ -57,9 +58,26 @@ def _port(server: MeterServer) -> int:
     return int(server.url.rsplit(":", 1)[1])
 
 
+class CountedMeter:
+    """A simulated meter that counts the bytes of the frames the line took from it."""
+
+    def __init__(self, meter: SimulatedMeter) -> None:
+        """Count `meter`'s frames."""
+        self.meter = meter
+        self.baudrate = meter.baudrate
+        self.handed = 0
+
+    def next_frame(self) -> bytes:
+        """Return the meter's next frame, counted."""
+        frame = self.meter.next_frame()
+        self.handed += len(frame)
+        return frame
+
+
 async def test_tcp_line_serves_every_client(socket_enabled: None) -> None:
     meter = SimulatedMeter("standard_mono", start=START)
-    async with await serve_tcp(meter, speed=100) as server:
+    counted = CountedMeter(meter)
+    async with await serve_tcp(counted, speed=100) as server:
         assert server.url.startswith("socket://127.0.0.1:")
         reader, writer = await asyncio.open_connection("127.0.0.1", _port(server))
         frames = await _read_frames(reader, 3)
@@ -74,8 +92,10 @@ async def test_tcp_line_serves_every_client(socket_enabled: None) -> None:
         assert await _read_frames(reader, 2)
         writer.close()
         await writer.wait_closed()
-        await asyncio.sleep(0.05)
+        # The line saw its last reader go and finished the frame it was sending.
+        await eventually(lambda: not server._sinks and server.bytes_sent == counted.handed)
         stopped_at, sent = meter.now, server.bytes_sent
+        # Only a wrong line can fail here, never a slow machine: it is given time to move, and must not.
         await asyncio.sleep(0.1)
         assert meter.now == stopped_at  # nobody listens: the meter's clock stops
         assert server.bytes_sent == sent
@@ -86,7 +106,7 @@ async def test_tcp_clients_see_the_line_close(socket_enabled: None) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", _port(server))
     assert await _read_frames(reader, 1)
     await server.close()
-    async with asyncio.timeout(5):
+    async with asyncio.timeout(GUARD):
         while await reader.read(4096):
             pass
     writer.close()
