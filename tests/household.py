@@ -303,7 +303,8 @@ class Household:
         assert await async_setup_component(hass, "repairs", {})
         manager = repairs_flow_manager(hass)
         assert manager is not None
-        result = await manager.async_init(DOMAIN, context={"issue_id": issue_id})
+        # Home Assistant 2026.5 reads the issue from the data, 2026.10 from the context: both are given.
+        result = await manager.async_init(DOMAIN, context={"issue_id": issue_id}, data={"issue_id": issue_id})
         menu = list(result.get("menu_options") or [])
         result = await manager.async_configure(result["flow_id"], {"next_step_id": "replaced"})
         if result["type"] == "form":  # the step confirms what it will do
