@@ -120,8 +120,13 @@ def verdict(met: bool) -> str:
     return "met" if met else "NOT met"
 
 
-def print_report(figures: dict[str, Any]) -> bool:
-    """Print the run and every check; tell whether every check run was met."""
+def print_report(figures: dict[str, Any], *, hold_memory: bool = True) -> bool:
+    """Print the run and every check; tell whether every check run was met.
+
+    `hold_memory` False (the month): the memory check is printed, not held. A month holds the one-time growth of its
+    first weeks (the recorder's caches, the repairs set up at the replacement) beside a leak's, which only the year's
+    run (month 1 to month 12) tells apart.
+    """
     print(
         f"{figures['start']} to {figures['end']} (Europe/Paris), a frame every {figures['gap_s']:g} s between events: "
         f"{figures['frames_sent']} frames sent, {figures['frames_read']} read in the period; "
@@ -226,7 +231,9 @@ def print_report(figures: dict[str, Any]) -> bool:
         + ", ".join(f"{name} {count:+}" for name, count in top)
     )
     print(f"repair issues at the end: {figures['issues_at_end']}; unexpected errors: {figures['unexpected_errors']}")
-    all_met = hours_met and totals_met and negative == 0 and purged and flat
+    if not hold_memory:
+        print("  (a month: the memory check above is printed, not held; the year's run holds it)")
+    all_met = hours_met and totals_met and negative == 0 and purged and (flat or not hold_memory)
     return all_met and replacement_met
 
 
@@ -256,7 +263,7 @@ def main() -> None:
         folder = args.keep or Path(temporary)
         folder.mkdir(parents=True, exist_ok=True)
         figures = run(args, start, end, folder)
-    if not print_report(figures):
+    if not print_report(figures, hold_memory=not args.short):
         raise SystemExit("a check is not met")
 
 
