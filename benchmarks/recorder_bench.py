@@ -103,6 +103,9 @@ def privacy_level() -> PrivacyLevel:
     return LEVEL
 
 
+# The total withdrawn enabled, as before it was left disabled on contracts of several periods: the energy check reads
+# its statistics.
+@pytest.mark.usefixtures("total_withdrawn_enabled")
 async def test_day(
     recorder_mock: Recorder,
     hass: HomeAssistant,
